@@ -1,0 +1,23 @@
+"""Shared test fixtures: the real spectrum files in ../shared/fixtures, a small demo dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def fixtures_dir() -> Path:
+    """../shared/fixtures, or a skip that says why when this checkout has none beside it."""
+    if not SHARED_FIXTURES.is_dir():
+        pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES} (clone ../shared beside the repo)")
+    return SHARED_FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory, monkeypatch):
+    """Every test writes its datasets and runs under a temporary cache/, never the user's."""
+    monkeypatch.setenv("XANES_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -1,0 +1,3 @@
+from xanes_core.cli import main
+
+raise SystemExit(main())
