@@ -21,3 +21,27 @@ def fixtures_dir() -> Path:
 def isolated_cache(tmp_path_factory, monkeypatch):
     """Every test writes its datasets and runs under a temporary cache/, never the user's."""
     monkeypatch.setenv("XANES_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def demo_full():
+    """The default-size demo dataset (16,458 samples), built once per test session (~6 s)."""
+    from xanes_core.demo import generate_demo
+
+    return generate_demo()
+
+
+@pytest.fixture(scope="session")
+def demo_small():
+    """A 600-sample demo dataset for fast tests of pages, plots and training plumbing."""
+    from xanes_core.demo import generate_demo
+
+    return generate_demo(n_samples=600, seed=1)
+
+
+@pytest.fixture(scope="session")
+def demo_small_path(demo_small, tmp_path_factory):
+    """``demo_small`` saved to a folder (for CLI and page tests that load from disk)."""
+    path = tmp_path_factory.mktemp("datasets") / "demo-small"
+    demo_small.save(path)
+    return path

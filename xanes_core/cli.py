@@ -1,0 +1,92 @@
+"""`python -m xanes_core ...`: every job of the dashboard, headless.
+
+Each sub-command prints one JSON object on stdout. A problem the user can fix (bad argument,
+unreadable file, corrupt dataset) prints one line on stderr and exits with code 2; argparse's
+own usage errors exit with 2 as well. Heavy modules are imported inside the handlers so that
+`--help` and light commands stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from xanes_core.errors import XanesError
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+def _dataset_summary(path: Path, dataset: Any, seconds: float | None = None) -> dict[str, Any]:
+    summary = {"path": str(path), **dataset.summary()}
+    if seconds is not None:
+        summary["seconds"] = round(seconds, 3)
+    return summary
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from xanes_core.demo import generate_demo
+    from xanes_core.paths import default_demo_path
+
+    if args.n_samples < 50:
+        raise XanesError("--n-samples must be at least 50.")
+    start = time.perf_counter()
+    dataset = generate_demo(n_samples=args.n_samples, seed=args.seed)
+    out = Path(args.out) if args.out else default_demo_path()
+    dataset.save(out)
+    _print_json(_dataset_summary(out, dataset, time.perf_counter() - start))
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from xanes_core.dataset import XanesDataset
+
+    start = time.perf_counter()
+    dataset = XanesDataset.load(args.dataset)
+    _print_json(_dataset_summary(Path(args.dataset), dataset, time.perf_counter() - start))
+    return 0
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit code 2), like our errors."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(
+        prog="python -m xanes_core",
+        description="Topological vs trivial materials from K-edge XANES: data, training, prediction.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo-data", help="build the synthetic demo dataset")
+    demo.add_argument("--n-samples", type=int, default=16_458, help="number of materials (default 16458)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--out", help="dataset folder (default cache/datasets/demo)")
+    demo.set_defaults(handler=cmd_demo_data)
+
+    info = commands.add_parser("info", help="summarize a saved dataset")
+    info.add_argument("dataset", metavar="DIR", help="dataset folder")
+    info.set_defaults(handler=cmd_info)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except XanesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
