@@ -74,9 +74,9 @@ def periodic_table(values: Mapping[str, float], *, title: str, colorbar_title: s
     bounds = (np.log10(zrange[0]), np.log10(zrange[1])) if (log and zrange) else zrange
     if log:
         finite = colour[np.isfinite(colour)]
-        low, high = bounds if bounds else (np.floor(finite.min(initial=0)), np.ceil(finite.max(initial=1)))
-        ticks = np.arange(np.floor(low), np.ceil(high) + 1)
-        colorbar.update(tickvals=ticks, ticktext=[f"{10 ** t:g}" for t in ticks])
+        bounds = bounds or (float(np.floor(finite.min(initial=0.0))), float(finite.max(initial=1.0)))
+        ticks = _log_ticks(*bounds)
+        colorbar.update(tickvals=np.log10(ticks), ticktext=[f"{t:g}" for t in ticks])
     common = dict(x=np.arange(1, 19), y=np.arange(1, _N_TABLE_ROWS + 1), text=text,
                   texttemplate="%{text}", hoverinfo="text", xgap=2, ygap=2, hoverongaps=False)
     fig = go.Figure([
@@ -88,9 +88,16 @@ def periodic_table(values: Mapping[str, float], *, title: str, colorbar_title: s
     ])
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
-    fig.add_annotation(text="grey: no data", x=1, y=8.9, showarrow=False, xanchor="left",
+    fig.add_annotation(text="grey: no data", x=0.6, y=8, showarrow=False, xanchor="left",
                        font=dict(size=11, color="#666"))
-    return _layout(fig, title, 460)
+    return _layout(fig, title, 500)
+
+
+def _log_ticks(low: float, high: float) -> list[float]:
+    """1-2-5 ticks between two log10 bounds; decades only when they span more than two."""
+    steps = (1,) if high - low > 2 else (1, 2, 5)
+    return [m * 10.0 ** k for k in range(int(np.floor(low)), int(np.ceil(high)) + 1) for m in steps
+            if low - 1e-9 <= np.log10(m * 10.0 ** k) <= high + 1e-9]
 
 
 def count_periodic_tables(counts: pd.DataFrame) -> list[go.Figure]:
@@ -110,7 +117,7 @@ def count_periodic_tables(counts: pd.DataFrame) -> list[go.Figure]:
         values = dict(zip(counts["element"], column.where(column > 0).astype(float)))
         figures.append(periodic_table(values, title=f"{name.capitalize()} samples per absorbing element",
                                       colorbar_title="samples", hover=hover, log=True,
-                                      colorscale="Reds" if label else "Blues"))
+                                      colorscale="YlOrRd" if label else "YlGnBu"))
     ratio = dict(zip(counts["element"], counts["ratio"].astype(float)))
     figures.append(periodic_table(ratio, title="Topological / trivial ratio per absorbing element",
                                   colorbar_title="ratio", hover=hover, log=True,
@@ -165,7 +172,7 @@ def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[in
                 x=energy, y=np.asarray(spectra)[labels_array == label].mean(axis=0), mode="lines",
                 name=f"{CLASS_NAMES[label]} mean", line=dict(color=CLASS_COLORS[label], width=3),
             ))
-    fig.update_xaxes(title=ENERGY_AXIS)
+    fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")  # "90,520" rather than "90.52k"
     fig.update_yaxes(title=ABSORPTION_AXIS)
     return _layout(fig, title, 450)
 

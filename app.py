@@ -1,0 +1,17 @@
+"""Dashboard entry point: page config, the sidebar dataset chooser, and navigation over pages/.
+
+Run with ``streamlit run app.py``. Everything a page computes comes from ``xanes_core``.
+"""
+
+import streamlit as st
+
+from pages import common
+
+st.set_page_config(page_title="XANES topology explorer", page_icon=":material/blur_on:", layout="wide")
+
+navigation = st.navigation([
+    st.Page("pages/dataset.py", title="Dataset browser", icon=":material/table_view:", default=True),
+    st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:"),
+])
+common.choose_dataset()
+navigation.run()

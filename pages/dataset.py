@@ -1,0 +1,117 @@
+"""Dataset browser: filter materials, read their table, overlay their spectra, see the dataset's shape.
+
+The overview figures (paper Fig. S1a-c and Table 1) describe the whole dataset, as in the
+paper; the table and the spectra follow the filters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from xanes_core import browse, plots
+from xanes_core.dataset import XanesDataset
+from xanes_core.elements import CHANNELS
+from xanes_core.preprocess import split_balance
+
+MAX_SPECTRA_DEFAULT = 40
+MAX_SPECTRA_LIMIT = 200
+
+
+@st.cache_data(show_spinner=False)
+def _all_samples_table(key: str, _dataset: XanesDataset) -> pd.DataFrame:
+    return browse.sample_table(_dataset, np.arange(_dataset.n_samples))
+
+
+@st.cache_data(show_spinner="Counting samples…")
+def _overview(key: str, _dataset: XanesDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return (browse.element_class_counts(_dataset), browse.element_count_table(_dataset),
+            split_balance(_dataset))
+
+
+def _filters(dataset: XanesDataset) -> browse.SampleFilter:
+    meta = dataset.metadata
+    present = [CHANNELS[c] for c in np.unique(dataset.channel)]
+    max_elements = int(meta["elements"].map(len).max())
+    left, middle, right = st.columns(3)
+    elements = left.multiselect("Absorbing elements (material contains all)", present, key="f_elements")
+    classes = middle.multiselect("Class", ["topological", "trivial"], key="f_classes")
+    n_range = right.slider("Number of absorbing elements", 1, max(max_elements, 2), (1, max(max_elements, 2)),
+                           key="f_n_elements")
+    left, middle, right = st.columns(3)
+    systems = left.multiselect("Crystal system", sorted(meta["crystal_system"].unique()), key="f_systems")
+    groups = middle.multiselect("Space group (number)", sorted(int(g) for g in meta["space_group"].unique()),
+                                key="f_groups")
+    formula = right.text_input("Formula contains", key="f_formula", placeholder="e.g. Bi2Se3 or Se")
+    name_to_label = {name: label for label, name in browse.LABEL_NAMES.items()}
+    return browse.SampleFilter(
+        elements=tuple(elements), labels=tuple(name_to_label[c] for c in classes), n_elements=n_range,
+        crystal_systems=tuple(systems), space_groups=tuple(groups), formula_contains=formula,
+    )
+
+
+def _materials(loaded: common.Loaded, samples: np.ndarray) -> None:
+    table = _all_samples_table(loaded.key, loaded.dataset).iloc[samples]
+    st.dataframe(table, hide_index=True, height=420, column_config={
+        "p_topological": st.column_config.ProgressColumn(
+            "p_topological", help="Exact posterior of the demo generator", min_value=0.0, max_value=1.0, format="%.2f"),
+    })
+    common.download_csv(table, "materials", loaded, label=f"Download these {len(table):,} rows as CSV")
+
+
+def _spectra(loaded: common.Loaded, samples: np.ndarray) -> None:
+    dataset = loaded.dataset
+    rows = dataset.rows_for_samples(samples)
+    channels, counts = np.unique(dataset.channel[rows], return_counts=True)
+    if channels.size == 0:
+        st.info("No spectra in the selection.")
+        return
+    options = [CHANNELS[c] for c in channels[np.argsort(-counts, kind="stable")]]
+    left, right = st.columns([1, 2])
+    symbol = left.selectbox("Element", options, key="spectra_element",
+                            format_func=lambda s: f"{s} ({int(counts[channels == CHANNELS.index(s)][0])} spectra)")
+    limit = right.slider("Most spectra drawn", 5, MAX_SPECTRA_LIMIT, MAX_SPECTRA_DEFAULT, step=5, key="spectra_limit")
+    element_rows = rows[dataset.channel[rows] == CHANNELS.index(symbol)]
+    drawn = np.sort(np.random.default_rng(0).choice(element_rows, size=min(limit, element_rows.size), replace=False))
+    st.caption(f"Drawing {drawn.size} of {element_rows.size} {symbol} K-edge spectra in the selection"
+               + (" (a fixed random subset; raise the limit to see more)." if drawn.size < element_rows.size else "."))
+    samples_drawn = dataset.sample_index[drawn]
+    names = dataset.metadata["formula"].to_numpy()[samples_drawn] + " (" + dataset.metadata["sample_id"].to_numpy()[samples_drawn] + ")"
+    fig = plots.spectra_overlay(dataset.grids[CHANNELS.index(symbol)], dataset.spectra[drawn],
+                                dataset.labels[samples_drawn], names, title=f"{symbol} K-edge XANES of the selected materials")
+    common.show_figure(fig, f"spectra_{symbol}", loaded)
+
+
+def _overview_section(loaded: common.Loaded) -> None:
+    counts, by_n, balance = _overview(loaded.key, loaded.dataset)
+    st.caption("Whole dataset, independent of the filters. A material counts once for each absorbing element it contains.")
+    for fig, name in zip(plots.count_periodic_tables(counts), ("ptable_topological", "ptable_trivial", "ptable_ratio")):
+        common.show_figure(fig, name, loaded)
+    common.download_csv(counts, "element_class_counts", loaded, label="Download per-element counts as CSV")
+    left, right = st.columns([2, 1])
+    with left:
+        common.show_figure(plots.element_count_bars(by_n), "element_count", loaded)
+    with right:
+        st.markdown("**Materials by number of absorbing elements** (paper Table 1)")
+        st.dataframe(by_n, hide_index=True)
+        common.download_csv(by_n, "element_count_table", loaded)
+    common.show_figure(plots.split_balance_bars(balance), "split_balance", loaded)
+    common.download_csv(balance, "split_balance", loaded, label="Download split balance as CSV")
+
+
+loaded = common.current()
+common.page_header("Dataset browser", loaded, "Filter materials, compare their spectra, see how the dataset is built.")
+with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
+    selection = _filters(loaded.dataset)
+with common.user_errors():
+    selected = browse.filter_samples(loaded.dataset, selection)
+    st.markdown(f"**{selected.size:,}** of {loaded.dataset.n_samples:,} materials match the filters.")
+    materials_tab, spectra_tab, overview_tab = st.tabs(["Materials", "Spectra", "Dataset overview"])
+    with materials_tab:
+        _materials(loaded, selected)
+    with spectra_tab:
+        _spectra(loaded, selected)
+    with overview_tab:
+        _overview_section(loaded)

@@ -1,0 +1,113 @@
+"""Real-browser check: `streamlit run app.py` in Chromium, every page, no exception box.
+
+AppTest runs the scripts but not the front end; this catches what only a browser shows
+(plotly rendering, page routing, the sidebar). Screenshots go to tests/browser/screenshots/
+(git-ignored) for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Streamlit scrolls inside its own container, so a tall viewport (not full_page) shows it all.
+# (url path, title shown, tabs to open one after another for screenshots)
+PAGES = [
+    ("", "Dataset browser", ["Materials", "Spectra", "Dataset overview"]),
+    ("clustering", "Clustering", []),
+]
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium "
+                       "(apt-get update && apt-get install -y chromium)"),
+    pytest.mark.timeout(90),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """A streamlit server on a free local port, reading a small prebuilt demo dataset."""
+    from xanes_core.demo import generate_demo
+
+    cache = tmp_path_factory.mktemp("browser-cache")
+    generate_demo(400, seed=2).save(cache / "datasets" / "demo")
+    port = _free_port()
+    env = {**os.environ, "XANES_CACHE": str(cache)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{process.stdout.read().decode(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+def _wait_for_run(page) -> None:
+    """Wait until Streamlit has finished the script run (the running indicator is gone)."""
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
+def test_every_page_renders_without_exception(server: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 3200})
+        try:
+            for path, title, tabs in PAGES:
+                page.goto(f"{server}/{path}")
+                page.get_by_role("heading", name=title).wait_for(timeout=30_000)
+                _wait_for_run(page)
+                stem = path or "dataset"
+                page.screenshot(path=str(SCREENSHOTS / f"{stem}.png"), full_page=True)
+                for tab in tabs:
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_timeout(800)
+                    page.screenshot(path=str(SCREENSHOTS / f"{stem}_{tab.lower().replace(' ', '_')}.png"),
+                                    full_page=True)
+                assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
+                assert page.locator(".js-plotly-plot").count() > 0, f"no plotly figure on /{path}"
+                assert page.get_by_text("synthetic demo data").first.is_visible()
+        finally:
+            browser.close()
