@@ -196,8 +196,8 @@ def _element_spectra(symbol: str, bonding: np.ndarray, bond_length: np.ndarray,
     offset = _fine_offsets()[None, :]
     e0 = rng.normal(1.5, 1.5, (m, 1))  # chemical shift, eV above the tabulated edge
     relative = offset - e0
-    edge = 0.5 + np.arctan(relative / 0.6) / np.pi
-    height = np.clip(0.35 + model.white_line_per_sigma * bonding[:, None] + rng.normal(0, 0.03, (m, 1)), 0.03, None)
+    edge = 0.5 + np.arctan(relative / 1.5) / np.pi
+    height = np.clip(0.55 + model.white_line_per_sigma * bonding[:, None] + rng.normal(0, 0.03, (m, 1)), 0.03, None)
     line_pos = 3.0 + rng.normal(0, 0.4, (m, 1))
     white_line = height * 2.0**2 / ((relative - line_pos) ** 2 + 2.0**2)
     spectrum = edge + white_line
