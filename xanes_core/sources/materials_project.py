@@ -120,9 +120,9 @@ def build_mp_dataset(
             formula=c, fields=RESOLVE_FIELDS))
         icsd_map.update(_icsd_index(docs, icsd_map))
 
-    mp_ids = catalogue["mp_id"].where(catalogue["mp_id"].notna(), catalogue["icsd"].map(
-        lambda icsd: icsd_map.get(int(icsd)) if pd.notna(icsd) else None))
-    wanted = list(dict.fromkeys(mp_ids.dropna()))
+    mp_ids = [_material_id(mp_id, icsd, icsd_map)
+              for mp_id, icsd in zip(catalogue["mp_id"], catalogue["icsd"])]
+    wanted = list(dict.fromkeys(m for m in mp_ids if m is not None))
     material_chunks = list(_chunks(wanted, chunk_size))
     steps.total = steps.done + len(material_chunks) + 1
     summaries: dict[str, dict[str, Any]] = {}
@@ -192,13 +192,20 @@ def _icsd_index(docs: list[dict[str, Any]], known: dict[int, str]) -> dict[int, 
     return index
 
 
+def _material_id(mp_id: Any, icsd: Any, icsd_map: dict[int, str]) -> str | None:
+    """The catalogue's MP id, else the one its ICSD id resolved to, else ``None``."""
+    if pd.notna(mp_id):
+        return str(mp_id)
+    return icsd_map.get(int(icsd)) if pd.notna(icsd) else None
+
+
 def _id_number(material_id: str) -> tuple[str, int]:
     prefix, _, number = material_id.partition("-")
     return (prefix, int(number) if number.isdigit() else 0)
 
 
 # ------------------------------------------------------------------------------- assembly
-def _assemble(catalogue: pd.DataFrame, mp_ids: pd.Series, summaries: dict[str, dict[str, Any]],
+def _assemble(catalogue: pd.DataFrame, mp_ids: list[str | None], summaries: dict[str, dict[str, Any]],
               spectra: dict[tuple[str, str], dict[str, Any]], seed: int
               ) -> tuple[XanesDataset, pd.DataFrame]:
     """Apply the paper's rule row by row; every dropped row gets a reason."""
@@ -279,13 +286,13 @@ def _judge(entry: pd.Series, mp_id: str | None, seen: set[str],
 
 
 def _result(out: Path, catalogue: pd.DataFrame, summaries: dict[str, dict[str, Any]],
-            mp_ids: pd.Series, dataset: XanesDataset, drops: pd.DataFrame, db_version: str
+            mp_ids: list[str | None], dataset: XanesDataset, drops: pd.DataFrame, db_version: str
             ) -> BuildResult:
     labels = dataset.labels
     return BuildResult(
         path=out,
         n_catalogue=len(catalogue),
-        n_on_mp=len({m for m in mp_ids.dropna() if m in summaries}),
+        n_on_mp=len({m for m in mp_ids if m in summaries}),
         n_with_all_spectra=dataset.n_samples,
         n_topological=int((labels == 1).sum()),
         n_trivial=int((labels == 0).sum()),
