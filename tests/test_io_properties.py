@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,6 @@ from xanes_core.errors import XanesError
 from xanes_core.io import read_spectra, read_spectrum
 from xanes_core.io.spectrum import Spectrum
 
-SPECTRA = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spectra"
 # Small fixtures of every format (mutating a 200 kB project is slow and finds nothing new).
 SEEDS = [
     "athena/danger.prj", "athena/FeO.prj", "athena/json_unzipped.prj", "columns/cu.xmu",
@@ -26,11 +24,10 @@ SEEDS = [
     "mp/LiCoO2_k_xanes.json", "mp/xas.XANES.K.Fe.mp-13.tsv", "xdi/fe2o3_rt.xdi",
     "xdi_bad/bad_00.xdi",
 ]
+INSERTS = [b"nan", b"\x00", b"'", b"(", b"[", b"{", b"-", b"\n", b"e9", b"#"]
 FAST = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-pytestmark = pytest.mark.skipif(not SPECTRA.is_dir(), reason=f"no fixtures at {SPECTRA}")
 
 
 def assert_result_or_xanes_error(data: bytes) -> None:
@@ -46,8 +43,8 @@ def assert_result_or_xanes_error(data: bytes) -> None:
 
 
 @st.composite
-def mutated_fixture(draw) -> bytes:
-    data = bytearray((SPECTRA / draw(st.sampled_from(SEEDS))).read_bytes())
+def mutated_fixture(draw, spectra: Path) -> bytes:
+    data = bytearray((spectra / draw(st.sampled_from(SEEDS))).read_bytes())
     for _ in range(draw(st.integers(1, 8))):
         kind = draw(st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate"]))
         if not data:
@@ -58,7 +55,7 @@ def mutated_fixture(draw) -> bytes:
         elif kind == "delete":
             del data[at : at + draw(st.integers(1, 200))]
         elif kind == "insert":
-            data[at:at] = draw(st.sampled_from([b"nan", b"\x00", b"'", b"(", b"[", b"{", b"-", b"\n", b"e9", b"#"]))
+            data[at:at] = draw(st.sampled_from(INSERTS))
         elif kind == "truncate":
             del data[at:]
         else:
@@ -78,17 +75,17 @@ def test_random_text_that_looks_numeric(text):
     assert_result_or_xanes_error(text.encode())
 
 
-@settings(max_examples=200, deadline=None)
-@given(mutated_fixture())
-def test_mutated_fixture_files(data):
-    assert_result_or_xanes_error(data)
+@settings(FAST, max_examples=200)
+@given(st.data())
+def test_mutated_fixture_files(fixtures_dir, data):
+    assert_result_or_xanes_error(data.draw(mutated_fixture(fixtures_dir / "spectra")))
 
 
 @FAST
-@given(mutated_fixture())
-def test_mutated_files_through_read_spectra(data):
+@given(st.data())
+def test_mutated_files_through_read_spectra(fixtures_dir, data):
     try:
-        spectra = read_spectra(data, "fuzz")
+        spectra = read_spectra(data.draw(mutated_fixture(fixtures_dir / "spectra")), "fuzz")
     except XanesError:
         return
     assert spectra and all(isinstance(s, Spectrum) for s in spectra)

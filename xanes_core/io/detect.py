@@ -35,7 +35,7 @@ class EdgeMatch:
     energy: float
 
 
-def sniff_format(text: str, name: str) -> str:
+def sniff_format(text: str) -> str:
     """The parser to use: "athena", "athena-json", "xdi", "mp-json", "mp-tsv", "feff" or "columns"."""
     head = text.lstrip()[:2000]
     first_line = head.split("\n", 1)[0]

@@ -55,7 +55,9 @@ def read_spectrum(
     chosen = _choose(parsed, group)
     if group is None and len(parsed) > 1:
         others = ", ".join(p.name for p in parsed if p is not chosen)
-        chosen.warnings.append(f"The file holds {len(parsed)} spectra; used '{chosen.name}' (others: {others}).")
+        chosen.warnings.append(
+            f"The file holds {len(parsed)} spectra; used '{chosen.name}' (others: {others})."
+        )
     return build_spectrum(chosen, element, edge)
 
 
@@ -63,7 +65,7 @@ def _parse(source, name: str | None, columns, max_bytes: int) -> list[ParsedSpec
     raw, default_name = load_bytes(source, max_bytes)
     name = name or default_name
     text = decode_text(raw, name)
-    kind = sniff_format(text, name)
+    kind = sniff_format(text)
     if kind == "athena":
         return parse_athena(text, name)
     if kind == "athena-json":

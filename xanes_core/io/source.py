@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from pathlib import Path
 
@@ -20,7 +21,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # not valid UTF-8 is not a text spectrum at all.
 _MAX_NON_ASCII_FRACTION = 0.05
 _MAX_CONTROL_FRACTION = 0.01
-_ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def load_bytes(source: str | Path | bytes, max_bytes: int) -> tuple[bytes, str]:
@@ -49,11 +50,11 @@ def decode_text(raw: bytes, name: str) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        non_ascii = sum(byte > 127 for byte in raw)
+        non_ascii = len(raw) - len(raw.decode("ascii", errors="ignore"))
         if non_ascii > _MAX_NON_ASCII_FRACTION * len(raw):
             raise SpectrumError(f"{name}: not a text file (undecodable bytes).") from None
         text = raw.decode("latin-1")
-    controls = sum(1 for ch in text if ch < " " and ch not in _ALLOWED_CONTROLS)
+    controls = len(_CONTROL.findall(text))
     if controls > _MAX_CONTROL_FRACTION * len(text):
         raise SpectrumError(f"{name}: not a text file (control characters).")
     return text

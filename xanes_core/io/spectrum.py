@@ -13,7 +13,13 @@ import numpy as np
 
 from xanes_core.elements import normalize_symbol
 from xanes_core.errors import ElementError, SpectrumError
-from xanes_core.io.detect import find_e0, looks_like_kev, match_edge, normalize_edge
+from xanes_core.io.detect import (
+    EDGE_TOLERANCE_EV,
+    find_e0,
+    looks_like_kev,
+    match_edge,
+    normalize_edge,
+)
 
 MIN_POINTS = 5
 # Sorting and dropping repeated energies is safe for a few stray points; when many energies
@@ -162,7 +168,7 @@ def _infer(e0: float, symbol: str | None, edge: str | None, warnings: list[str])
         target = f"{symbol} edge" if symbol else "element"
         warnings.append(
             f"Could not infer the {target} from E0 = {e0:.1f} eV (no tabulated edge within "
-            "30 eV); please give it."
+            f"{EDGE_TOLERANCE_EV:.0f} eV); please give it."
         )
         return symbol, edge
     warnings.append(
