@@ -27,3 +27,12 @@ def test_one_hot_has_exactly_one_entry_per_block():
 def test_bad_space_groups_are_refused(bad):
     with pytest.raises(XanesError, match="1 to 230"):
         symmetry_info(bad)
+
+
+def test_fast_table_agrees_with_pymatgen_space_groups_for_all_230():
+    from pymatgen.symmetry.groups import SpaceGroup
+
+    for number in range(1, 231):
+        group = SpaceGroup.from_int_number(number)
+        info = symmetry_info(number)
+        assert (info.crystal_system, info.point_group) == (group.crystal_system, group.point_group), number

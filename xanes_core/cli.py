@@ -59,6 +59,18 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
+def cmd_read(args: argparse.Namespace) -> int:
+    from xanes_core.io.cli import run_read
+
+    return run_read(args.file, as_json=True)
+
+
+def cmd_fetch_mp(args: argparse.Namespace) -> int:
+    from xanes_core.sources.cli import run_fetch_mp
+
+    return run_fetch_mp(args.labels, args.format, args.endpoint, args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="python -m xanes_core",
@@ -75,6 +87,19 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="summarize a saved dataset")
     info.add_argument("dataset", metavar="DIR", help="dataset folder")
     info.set_defaults(handler=cmd_info)
+
+    read = commands.add_parser("read", help="read one spectrum file and describe it")
+    read.add_argument("file", metavar="FILE", help="XDI, Athena .prj, column text, FEFF xmu.dat, MP JSON/TSV")
+    read.add_argument("--json", action="store_true", help="accepted for scripts; the output is always one JSON object")
+    read.set_defaults(handler=cmd_read)
+
+    fetch = commands.add_parser("fetch-mp", help="build the real dataset from the Materials Project "
+                                "(API key from $MP_API_KEY)")
+    fetch.add_argument("--labels", required=True, metavar="FILE", help="topology catalogue (TQC, Materiae, CSV)")
+    fetch.add_argument("--format", choices=["tqc", "materiae", "csv"], help="catalogue format (default: guessed)")
+    fetch.add_argument("--endpoint", metavar="URL", help="Materials Project API endpoint (default: the public one)")
+    fetch.add_argument("--out", metavar="DIR", help="dataset folder (default cache/datasets/materials-project)")
+    fetch.set_defaults(handler=cmd_fetch_mp)
     return parser
 
 
