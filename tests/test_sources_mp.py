@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from xanes_core.preprocess import resample
 from xanes_core.sources.cli import run_fetch_mp
 from xanes_core.sources.labels import read_labels
 from xanes_core.sources.materials_project import DROPS_FILE, build_mp_dataset
-from xanes_core.sources.mp_client import BuildCancelled, RetryPolicy
+from xanes_core.sources.mp_client import BuildCancelled, RetryPolicy, call
 
 KEY = "Xk3tS9pQv2LmN8rB4wZy7HcJ1dFgA6eU"  # 32 characters, like a real key
 FAST = RetryPolicy(attempts=3, initial_delay_s=0.001, max_delay_s=0.002)
@@ -192,3 +193,39 @@ def test_cli_hook_prints_the_funnel(tmp_path, server, cache, monkeypatch, capsys
     assert printed["n_with_all_spectra"] == 4 and printed["dropped"]["not_on_mp"] == 1
     assert "Saved 4 materials" in captured.err
     assert KEY not in captured.out + captured.err
+
+
+def failing(*errors: Exception):
+    """A request that raises these errors in turn, then answers "ok"."""
+    queue = list(errors)
+
+    def request():
+        if queue:
+            raise queue.pop(0)
+        return "ok"
+
+    return request
+
+
+def test_timeouts_retry_other_errors_do_not():
+    from mp_api.client.core.exceptions import MPRestError
+
+    timeout = MPRestError("HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out. (read timeout=20)")
+    assert call(failing(timeout, timeout), FAST, KEY) == "ok"
+    not_found = MPRestError(f"REST query returned with error status code 404 on URL x?k={KEY}")
+    with pytest.raises(SourceError, match="request failed") as info:
+        call(failing(not_found), FAST, KEY)
+    assert KEY not in str(info.value)
+
+
+def test_stop_interrupts_a_backoff_wait():
+    from mp_api.client.core.exceptions import MPRestError
+
+    stop = threading.Event()
+    threading.Timer(0.05, stop.set).start()
+    slow = RetryPolicy(attempts=3, initial_delay_s=30.0)
+    busy = MPRestError("REST query returned with error status code 503 on URL x")
+    started = time.perf_counter()
+    with pytest.raises(BuildCancelled):
+        call(failing(busy, busy, busy), slow, KEY, stop)
+    assert time.perf_counter() - started < 5

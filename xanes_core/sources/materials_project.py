@@ -18,7 +18,9 @@ Work is done in chunks of ``chunk_size`` materials; each raw answer is cached
 (:mod:`xanes_core.sources.mp_cache`), so a stopped or crashed build resumes where it was. The
 function is safe to run in a background thread: it reports through ``progress(done, total,
 message)``, honours ``cancel`` between chunks and while waiting to retry, and writes the dataset
-only at the end, atomically.
+only at the end, atomically. A build whose answers are all cached sends no data request, so it
+does not check the key (opening the client still reads the server's heartbeat for the database
+version, which names the cache).
 """
 
 from __future__ import annotations
@@ -96,16 +98,16 @@ def build_mp_dataset(
 ) -> BuildResult:
     """Fetch, filter, resample and save; ``labels`` is :func:`~.labels.read_labels` output.
 
-    ``out`` defaults to ``cache/datasets/materials_project``. The API key comes from
+    ``out`` defaults to ``cache/datasets/materials-project``. The API key comes from
     ``api_key`` or ``MP_API_KEY``. Raises :class:`SourceError` (a refused key, the server
     unreachable after retries, nothing left after filtering) or :class:`BuildCancelled`.
     """
-    out = Path(out) if out is not None else datasets_root() / "materials_project"
+    out = Path(out) if out is not None else datasets_root() / "materials-project"
     key = resolve_api_key(api_key)
     report = progress or (lambda done, total, message: None)
     report(0, 1, "Connecting to the Materials Project")
     client = open_client(key, endpoint, retry, cancel)
-    fetch = _Fetcher(client, RawCache(client.endpoint, client.db_version), retry, key, cancel)
+    fetch = _Fetcher(RawCache(client.endpoint, client.db_version), retry, key, cancel)
 
     catalogue = labels.reset_index(drop=True)
     icsd_only = catalogue[catalogue["mp_id"].isna()]
@@ -156,9 +158,9 @@ def build_mp_dataset(
 class _Fetcher:
     """Cached, retried, cancellable requests: one call per chunk, JSON on disk per chunk."""
 
-    def __init__(self, client: Any, cache: RawCache, retry: RetryPolicy, key: str,
+    def __init__(self, cache: RawCache, retry: RetryPolicy, key: str,
                  cancel: threading.Event | None) -> None:
-        self.client, self.cache, self.retry, self.key, self.cancel = client, cache, retry, key, cancel
+        self.cache, self.retry, self.key, self.cancel = cache, retry, key, cancel
 
     def __call__(self, kind: str, ids: list[str], request: Callable[[], list[dict[str, Any]]]
                  ) -> list[dict[str, Any]]:

@@ -17,12 +17,15 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from xanes_core.errors import SourceError
+
+if TYPE_CHECKING:
+    from mp_api.client import MPRester
 
 T = TypeVar("T")
 
@@ -59,7 +62,7 @@ def resolve_api_key(api_key: str | None) -> str:
 
 
 def open_client(api_key: str, endpoint: str | None, policy: RetryPolicy,
-                cancel: threading.Event | None = None):
+                cancel: threading.Event | None = None) -> "MPRester":
     """An ``MPRester`` returning plain JSON dicts (so raw answers can be cached as JSON).
 
     Opening it asks the server's ``heartbeat`` for the database version, so it goes through
@@ -67,7 +70,7 @@ def open_client(api_key: str, endpoint: str | None, policy: RetryPolicy,
     """
     from mp_api.client import MPRester  # heavy import (pymatgen, emmet): only when fetching
 
-    def _open() -> MPRester:
+    def _open() -> "MPRester":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # version-notice warnings are not the user's business
             client = MPRester(
