@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from xanes_core.dataset import XanesDataset, list_datasets
-from xanes_core.errors import XanesError
+from xanes_core.errors import DatasetError, XanesError
 from xanes_core.paths import datasets_root, default_demo_path
 
 DEMO_NAME = default_demo_path().name
@@ -61,7 +61,11 @@ def choose_dataset() -> None:
     )
     if st.session_state[_CHOICE_KEY] == DEMO_NAME and not (default_demo_path() / "manifest.json").is_file():
         _build_demo()
-    if current().dataset.is_demo:
+    try:
+        is_demo = _open(st.session_state[_CHOICE_KEY]).dataset.is_demo
+    except XanesError:
+        return  # the page reports it; the chooser must stay usable
+    if is_demo:
         st.sidebar.badge(DEMO_LABEL, icon=":material/science:", color="orange")
 
 
@@ -74,21 +78,23 @@ def _build_demo() -> None:
     bar.empty()
 
 
+def _open(name: str) -> Loaded:
+    """Load a dataset by folder name (cached); DatasetError when it is missing or unusable."""
+    path = datasets_root() / name
+    try:
+        stamp = (path / "manifest.json").stat().st_mtime_ns
+    except FileNotFoundError:
+        raise DatasetError(f"Dataset '{name}' is not in {datasets_root()}. Choose another in the sidebar.") from None
+    return Loaded(name=name, key=f"{path}@{stamp}", dataset=_load(str(path), stamp))
+
+
 def current() -> Loaded:
     """The chosen dataset, loaded once per version; stops the page with st.error if unusable."""
-    name = st.session_state.get(_CHOICE_KEY, DEMO_NAME)
-    path = datasets_root() / name
-    manifest = path / "manifest.json"
     try:
-        stamp = manifest.stat().st_mtime_ns
-        dataset = _load(str(path), stamp)
-    except FileNotFoundError:
-        st.error(f"Dataset '{name}' is not in {datasets_root()}. Choose another in the sidebar.")
-        st.stop()
+        return _open(st.session_state.get(_CHOICE_KEY, DEMO_NAME))
     except XanesError as exc:
         st.error(str(exc))
         st.stop()
-    return Loaded(name=name, key=f"{path}@{stamp}", dataset=dataset)
 
 
 def page_header(title: str, loaded: Loaded, intro: str) -> None:

@@ -1,0 +1,44 @@
+"""Clustering page: renders, element choice works, unclusterable elements give st.error."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import assert_clean
+from xanes_core.clustering import cluster_all_elements
+from xanes_core.dataset import XanesDataset
+
+
+@pytest.fixture
+def page(app: AppTest) -> AppTest:
+    return app.switch_page("pages/clustering.py").run()
+
+
+def test_renders(page: AppTest) -> None:
+    assert_clean(page)
+    assert page.title[0].value == "Clustering"
+    assert len(page.metric) == 2
+    # decision regions, representative spectra, two periodic tables
+    assert len(page.get("plotly_chart")) == 4
+
+
+def test_element_choice_changes_results(page: AppTest) -> None:
+    box = page.selectbox(key="cluster_element")
+    before = [m.value for m in page.metric]
+    for symbol in box.options[:4]:
+        page.selectbox(key="cluster_element").set_value(symbol).run()
+        assert_clean(page)
+        assert page.get("plotly_chart")[0].proto.spec  # figure present
+    assert [m.value for m in page.metric] != before or len(box.options) == 1
+
+
+def test_unclusterable_element_is_an_error_message(page: AppTest, demo_cache) -> None:
+    scores = cluster_all_elements(XanesDataset.load(demo_cache / "datasets" / "demo"))
+    skipped = scores.loc[scores["note"] != "", "element"]
+    if skipped.empty:
+        pytest.skip("every element of the small demo can be clustered")
+    page.selectbox(key="cluster_element").set_value(skipped.iloc[0]).run()
+    assert not page.exception
+    assert "training spectra" in page.error[0].value
+    assert len(page.get("plotly_chart")) == 2  # the all-elements tables still show
