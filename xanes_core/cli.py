@@ -62,7 +62,7 @@ class _OneLineParser(argparse.ArgumentParser):
 def cmd_read(args: argparse.Namespace) -> int:
     from xanes_core.io.cli import run_read
 
-    return run_read(args.file, as_json=True)
+    return run_read(args.file)
 
 
 def cmd_fetch_mp(args: argparse.Namespace) -> int:

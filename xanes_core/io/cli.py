@@ -28,13 +28,7 @@ def summarize(spectrum: Spectrum) -> dict:
     }
 
 
-def run_read(path: str, as_json: bool) -> int:
-    """Print the summary of FILE (one JSON object with ``as_json``, else key: value lines)."""
-    summary = summarize(read_spectrum(path))
-    if as_json:
-        print(json.dumps(summary))
-    else:
-        for key, value in summary.items():
-            shown = "; ".join(value) if isinstance(value, list) else value
-            print(f"{key}: {shown if shown not in (None, '') else '-'}")
+def run_read(path: str) -> int:
+    """Print the summary of FILE as one JSON object (other tools parse it)."""
+    print(json.dumps(summarize(read_spectrum(path))))
     return 0
