@@ -1,0 +1,153 @@
+"""Data sources: build the paper's dataset from a topology catalogue and the Materials Project.
+
+Upload a label catalogue, give the API key, start the build and watch it; the build itself is
+:func:`xanes_core.sources.materials_project.build_mp_dataset`, run in the background by a
+:class:`~xanes_core.sources.build_job.BuildJob` kept in ``st.cache_resource`` so that it
+survives reruns and page switches (one build per process, shared by every browser tab).
+
+The API key is read from the password field, or from ``MP_API_KEY`` on the server when the
+field is empty. It is never put back into the page (the field is not pre-filled with it, so it
+never travels to the browser), and it is handed to the build only, never to a file or log.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages import common
+from xanes_core.errors import SourceError
+from xanes_core.sources import funnel
+from xanes_core.sources.build_job import BuildJob, BuildStatus, dataset_folder
+from xanes_core.sources.labels import FORMATS, read_labels
+
+FORMAT_NAMES = {
+    "auto": "Guess from the file",
+    "tqc": "Topological Quantum Chemistry export (formula;icsd;sg;theory;ID;class)",
+    "materiae": "Materiae catalogue",
+    "csv": "Plain CSV (mp_id or icsd, label)",
+}
+DEFAULT_NAME = "materials-project"
+_POLL_S = 1.0
+
+
+@st.cache_resource
+def _job() -> BuildJob:
+    """The process's one build job (st.cache_resource: it outlives reruns and page switches)."""
+    return BuildJob()
+
+
+@st.cache_data(show_spinner="Reading the catalogue…", max_entries=8)
+def _read_catalogue(data: bytes, name: str, fmt: str | None) -> pd.DataFrame:
+    """``read_labels`` needs a path: the upload goes to a private temporary folder under its own name.
+
+    Messages then name the file as the user knows it (the temporary folder is cut out).
+    """
+    with tempfile.TemporaryDirectory(prefix="xanes-labels-") as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(data)
+        try:
+            return read_labels(path, fmt)
+        except SourceError as exc:
+            raise SourceError(str(exc).replace(folder + os.sep, "")) from None
+
+
+def _catalogue_section() -> pd.DataFrame | None:
+    st.subheader("1 · Label catalogue")
+    left, right = st.columns([2, 1])
+    upload = left.file_uploader("Topology catalogue", type=["csv", "txt", "tsv"], key="mp_labels_file",
+                                help="The TQC export the paper used, a Materiae catalogue, or a CSV "
+                                     "with mp_id (or icsd) and label columns.")
+    fmt = right.selectbox("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, key="mp_labels_format")
+    if upload is None:
+        st.caption("Upload a catalogue to start. Rows of undetermined class (e.g. Materiae 'Unknown') are left out.")
+        return None
+    try:
+        labels = _read_catalogue(upload.getvalue(), upload.name, None if fmt == "auto" else fmt)
+    except SourceError as exc:
+        st.error(str(exc))
+        return None
+    n_topological = int((labels["label"] == 1).sum())
+    columns = st.columns(3)
+    columns[0].metric("Catalogue entries", f"{len(labels):,}")
+    columns[1].metric("Topological", f"{n_topological:,}")
+    columns[2].metric("Trivial", f"{len(labels) - n_topological:,}")
+    classes, preview = st.columns([1, 2])
+    classes.dataframe(funnel.catalogue_classes(labels), hide_index=True, key="mp_catalogue_classes")
+    preview.dataframe(labels.head(200), hide_index=True, key="mp_catalogue_preview")
+    return labels
+
+
+def _build_section(labels: pd.DataFrame | None) -> None:
+    st.subheader("2 · Materials Project build")
+    job = _job()
+    env_key = bool(os.environ.get("MP_API_KEY"))
+    api_key = st.text_input(
+        "Materials Project API key", type="password", key="mp_api_key",
+        placeholder="Leave empty to use MP_API_KEY set on the server" if env_key else "32 characters",
+        help="Get one at https://materialsproject.org/api. Used for this build only; never saved.",
+    )
+    with st.expander("Advanced"):
+        endpoint = st.text_input("API endpoint", key="mp_endpoint", placeholder="https://api.materialsproject.org/",
+                                 help="Another Materials Project-compatible server; empty for the official one.")
+    name = st.text_input("Dataset name", value=DEFAULT_NAME, key="mp_dataset_name",
+                         help="Saved as a folder under cache/datasets/; then choose it in the sidebar.")
+    running = job.status().running
+    start, stop, _ = st.columns([1, 1, 4])
+    if start.button("Start build", type="primary", icon=":material/play_arrow:", key="mp_start",
+                    disabled=labels is None or running):
+        with common.user_errors():
+            job.start(labels, api_key=api_key or None, endpoint=endpoint.strip() or None,
+                      out=dataset_folder(name))
+    if stop.button("Stop", icon=":material/stop:", key="mp_stop", disabled=not running):
+        job.stop()
+    is_running = job.status().running
+    st.fragment(run_every=_POLL_S if is_running else None)(_watch)(is_running)
+
+
+def _watch(was_running: bool) -> None:
+    """Polled while a build runs; one full rerun when it ends (the sidebar then lists the dataset)."""
+    status = _job().status()
+    if status.running:
+        st.progress(status.fraction, text=status.message)
+    elif was_running:
+        st.rerun()
+    else:
+        _outcome(status)
+
+
+def _outcome(status: BuildStatus) -> None:
+    if status.status == "failed":
+        st.error(status.error)
+    elif status.status == "cancelled":
+        st.warning(status.error, icon=":material/stop_circle:")
+    elif status.result is not None:
+        st.success(status.message, icon=":material/check_circle:")
+        _funnel(status)
+
+
+def _funnel(status: BuildStatus) -> None:
+    result = status.result
+    st.subheader("3 · Funnel")
+    st.caption(f"Materials Project database {result.db_version}. As in the paper, a material is kept "
+               "only if every one of its elements has a K-edge XANES.")
+    st.plotly_chart(funnel.funnel_figure(result), config={"displaylogo": False}, width="stretch",
+                    key="mp_funnel")
+    per_class, reasons = st.columns(2)
+    per_class.markdown("**Per class**")
+    per_class.dataframe(funnel.class_counts(result), hide_index=True, key="mp_class_counts")
+    reasons.markdown("**Why materials were dropped**")
+    reasons.dataframe(funnel.drop_reasons(result), hide_index=True, key="mp_drop_reasons")
+    reasons.download_button("Download dropped materials (CSV)", result.drops.to_csv(index=False).encode("utf-8"),
+                            file_name=f"{result.path.name}_drops.csv", mime="text/csv",
+                            icon=":material/download:", key="mp_drops_csv")
+
+
+st.title("Data sources")
+st.caption("Build the paper's dataset from a topology catalogue and the Materials Project's computed "
+           "K-edge XANES. Raw answers are cached, so a stopped build resumes where it was.")
+_build_section(_catalogue_section())
