@@ -8,11 +8,16 @@ work on empty channels. Here the convolution stack runs only on the spectra that
 
 Exact mapping to the dense model. With the same weights, the dense model's convolution over an
 absent (all-zero) channel yields a fixed vector ``c = conv_stack(zeros)`` (the biases pushed
-through the ReLUs), so the dense model *does* know which elements are absent. The sparse
-encoder reproduces this exactly with a presence mask::
+through the ReLUs). The sparse encoder reproduces this exactly with a presence mask::
 
     slot[s, e] = conv_stack(spectrum[s, e])  if element e is present in sample s
                  c                           otherwise
+
+and appends the presence mask itself (81 values) to the flattened slots, so the dense layers
+see which elements a sample has even when a spectrum happens to equal its element's mean (zero
+after standardization, indistinguishable from "absent" by its encoding alone). The dense
+reference derives the same mask from its input (a channel is present when it is not all zero),
+which is exactly the information the paper's dense input carries.
 
 :class:`DenseElementEncoder` is that straightforward dense implementation (channels folded into
 the batch, the same Conv1D/MaxPool1D stack), kept as the reference for the equivalence test and
@@ -126,7 +131,7 @@ class _SharedConvStack(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="xanes_core")
 class SparseElementEncoder(_SharedConvStack):
-    """Encode present spectra only and scatter them into (batch, 81 * slot_features).
+    """Encode present spectra only; scatter into (batch, 81 * slot_features), then + presence (81).
 
     Inputs ``[spectra (batch, m, 200), channels (batch, m)]`` (channel -1 = padding); absent
     slots get the encoding of an all-zero spectrum, exactly as the dense model computes them.
@@ -149,10 +154,10 @@ class SparseElementEncoder(_SharedConvStack):
         presence = tf.reduce_sum(tf.one_hot(channels, N_CHANNELS, dtype=features.dtype), axis=1)
         absent_fill = self._encode(tf.zeros((1, GRID_POINTS), dtype=features.dtype))
         slots = scattered + (1.0 - presence)[:, :, None] * absent_fill[None, :, :]
-        return tf.reshape(slots, (batch, N_CHANNELS * self.slot_features))
+        return tf.concat([tf.reshape(slots, (batch, N_CHANNELS * self.slot_features)), presence], axis=1)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, int]:
-        return (input_shape[1][0], N_CHANNELS * self.slot_features)
+        return (input_shape[1][0], N_CHANNELS * (self.slot_features + 1))
 
 
 @keras.saving.register_keras_serializable(package="xanes_core")
@@ -165,10 +170,12 @@ class DenseElementEncoder(_SharedConvStack):
     def call(self, dense: tf.Tensor) -> tf.Tensor:
         batch = tf.shape(dense)[0]
         per_channel = tf.reshape(tf.transpose(dense, (0, 2, 1)), (-1, GRID_POINTS))
-        return tf.reshape(self._encode(per_channel), (batch, N_CHANNELS * self.slot_features))
+        slots = tf.reshape(self._encode(per_channel), (batch, N_CHANNELS * self.slot_features))
+        presence = tf.cast(tf.reduce_any(tf.not_equal(dense, 0.0), axis=1), slots.dtype)
+        return tf.concat([slots, presence], axis=1)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, int]:
-        return (input_shape[0], N_CHANNELS * self.slot_features)
+        return (input_shape[0], N_CHANNELS * (self.slot_features + 1))
 
 
 def _head(encoded: keras.KerasTensor, symmetry: keras.KerasTensor | None,
