@@ -15,6 +15,11 @@ spectra. A plain majority vote would give both clusters to the trivial class whe
 spectra dominate (as they do for most elements, ~3:1 overall); weighting each class by its
 size avoids that.
 
+Work runs single-threaded (``threadpool_limits(1)``): the per-element problems are small
+(at most a few thousand 200-point spectra, k-means in 2-D), and BLAS/OpenMP threads cost far
+more than they save, catastrophically when other work shares the CPUs (O: 6 s with default
+threads beside a training run, 0.04 s with one).
+
 Scores ("fraction correctly clustered") are per class over all of the element's spectra, as in
 Fig. 2c-d, with the counts behind each fraction kept so that a page can show them.
 """
@@ -27,6 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
+from threadpoolctl import threadpool_limits
 
 from xanes_core.dataset import XanesDataset
 from xanes_core.elements import CHANNELS, normalize_symbol
@@ -90,15 +96,17 @@ def cluster_element(dataset: XanesDataset, symbol: str, seed: int = 0) -> Elemen
             f"{symbol} has {int(train.sum())} training spectra; PCA and k-means need at least "
             f"{MIN_TRAIN_SPECTRA} distinct ones."
         )
-    pca = PCA(n_components=2, svd_solver="full").fit(spectra[train])
-    coords = pca.transform(spectra)
-    kmeans = KMeans(n_clusters=2, n_init=4, random_state=seed).fit(coords[train])
+    with threadpool_limits(limits=1):
+        pca = PCA(n_components=2, svd_solver="full").fit(spectra[train])
+        coords = pca.transform(spectra)
+        kmeans = KMeans(n_clusters=2, n_init=4, random_state=seed).fit(coords[train])
+        grid_x, grid_y, mesh = _grid(coords)
+        mesh_clusters, point_clusters = kmeans.predict(mesh), kmeans.predict(coords)
     cluster_class = _match_clusters(kmeans.labels_, labels[train])
-    grid_x, grid_y, mesh = _grid(coords)
-    grid_class = cluster_class[kmeans.predict(mesh)].reshape(len(grid_y), len(grid_x))
+    grid_class = cluster_class[mesh_clusters].reshape(len(grid_y), len(grid_x))
     return ElementClustering(
         symbol=symbol, rows=rows, coords=coords, labels=labels, splits=splits,
-        predicted=cluster_class[kmeans.predict(coords)], explained_variance=pca.explained_variance_ratio_,
+        predicted=cluster_class[point_clusters], explained_variance=pca.explained_variance_ratio_,
         centers=kmeans.cluster_centers_, cluster_class=cluster_class,
         grid_x=grid_x, grid_y=grid_y, grid_class=grid_class.astype(np.int8),
     )
