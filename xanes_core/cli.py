@@ -65,6 +65,13 @@ def cmd_read(args: argparse.Namespace) -> int:
     return run_read(args.file)
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from xanes_core.predict import run_predict_command
+
+    _print_json(run_predict_command(args.run, args.files, args.space_group, args.cif))
+    return 0
+
+
 def cmd_fetch_mp(args: argparse.Namespace) -> int:
     from xanes_core.sources.cli import run_fetch_mp
 
@@ -92,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("file", metavar="FILE", help="XDI, Athena .prj, column text, FEFF xmu.dat, MP JSON/TSV")
     read.add_argument("--json", action="store_true", help="accepted for scripts; the output is always one JSON object")
     read.set_defaults(handler=cmd_read)
+
+    predict = commands.add_parser("predict", help="predict topological vs trivial for one material "
+                                  "from its spectra (one file per absorbing element)")
+    predict.add_argument("--run", required=True, metavar="RUN_DIR", help="a completed CNN run folder")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="K-edge spectrum files of one material")
+    symmetry = predict.add_mutually_exclusive_group()
+    symmetry.add_argument("--space-group", metavar="N", help="space group number (1-230)")
+    symmetry.add_argument("--cif", metavar="FILE", help="crystal structure; its space group is used")
+    predict.set_defaults(handler=cmd_predict)
 
     fetch = commands.add_parser("fetch-mp", help="build the real dataset from the Materials Project "
                                 "(API key from $MP_API_KEY)")
