@@ -77,8 +77,8 @@ def _catalogue_section() -> pd.DataFrame | None:
     columns[1].metric("Topological", f"{n_topological:,}")
     columns[2].metric("Trivial", f"{len(labels) - n_topological:,}")
     classes, preview = st.columns([1, 2])
-    classes.dataframe(funnel.catalogue_classes(labels), hide_index=True, key="mp_catalogue_classes")
-    preview.dataframe(labels.head(200), hide_index=True, key="mp_catalogue_preview")
+    classes.dataframe(funnel.catalogue_classes(labels), hide_index=True)
+    preview.dataframe(labels.head(200), hide_index=True)
     return labels
 
 
@@ -101,8 +101,8 @@ def _build_section(labels: pd.DataFrame | None) -> None:
     if start.button("Start build", type="primary", icon=":material/play_arrow:", key="mp_start",
                     disabled=labels is None or running):
         with common.user_errors():
-            job.start(labels, api_key=api_key or None, endpoint=endpoint.strip() or None,
-                      out=dataset_folder(name))
+            job.start(labels, api_key=api_key or None, endpoint=endpoint, out=dataset_folder(name))
+            st.rerun()  # redraw with Start disabled, Stop enabled and the progress fragment polling
     if stop.button("Stop", icon=":material/stop:", key="mp_stop", disabled=not running):
         job.stop()
     is_running = job.status().running
@@ -135,13 +135,12 @@ def _funnel(status: BuildStatus) -> None:
     st.subheader("3 · Funnel")
     st.caption(f"Materials Project database {result.db_version}. As in the paper, a material is kept "
                "only if every one of its elements has a K-edge XANES.")
-    st.plotly_chart(funnel.funnel_figure(result), config={"displaylogo": False}, width="stretch",
-                    key="mp_funnel")
+    st.plotly_chart(funnel.funnel_figure(result), config={"displaylogo": False}, width="stretch")
     per_class, reasons = st.columns(2)
     per_class.markdown("**Per class**")
-    per_class.dataframe(funnel.class_counts(result), hide_index=True, key="mp_class_counts")
+    per_class.dataframe(funnel.class_counts(result), hide_index=True)
     reasons.markdown("**Why materials were dropped**")
-    reasons.dataframe(funnel.drop_reasons(result), hide_index=True, key="mp_drop_reasons")
+    reasons.dataframe(funnel.drop_reasons(result), hide_index=True)
     reasons.download_button("Download dropped materials (CSV)", result.drops.to_csv(index=False).encode("utf-8"),
                             file_name=f"{result.path.name}_drops.csv", mime="text/csv",
                             icon=":material/download:", key="mp_drops_csv")

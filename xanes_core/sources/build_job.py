@@ -101,7 +101,7 @@ class BuildJob:
             raise SourceError("A Materials Project build is already running; stop it or wait for it to finish.")
         self._cancel = threading.Event()
         self._set(status="running", done=0, total=1, message="Starting", error="", result=None)
-        kwargs = {**options, "api_key": key, "endpoint": endpoint or None, "out": out,
+        kwargs = {**options, "api_key": key, "endpoint": (endpoint or "").strip() or None, "out": out,
                   "progress": self._progress, "cancel": self._cancel}
         self._thread = threading.Thread(target=self._run, args=(labels, kwargs, key),
                                         name="mp-build", daemon=True)
@@ -110,6 +110,9 @@ class BuildJob:
     def stop(self) -> None:
         """Ask the build to stop; it ends as ``cancelled`` at its next chunk or retry wait."""
         self._cancel.set()
+        with self._lock:
+            if self._status.running:
+                self._status = replace(self._status, message="Stopping after the current request…")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the build has ended (for scripts and tests); False on timeout."""

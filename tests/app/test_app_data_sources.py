@@ -1,0 +1,155 @@
+"""Data sources page: catalogue upload, a real build against the local MP server, errors.
+
+Each test runs in a cache of its own (a copy of the small demo plus whatever the build writes),
+so built datasets and raw answers cannot leak into other app tests. The build job lives in
+``st.cache_resource``, which every AppTest in this process shares: it is cleared per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP, assert_clean
+from mp_server import FakeMaterialsProject, Material, documents, real_spectra
+from xanes_core.sources.labels import read_labels
+
+KEY = "Xk3tS9pQv2LmN8rB4wZy7HcJ1dFgA6eU"
+CATALOGUE = b"mp_id,icsd,formula,label\nmp-24850,,LiCoO2,trivial\nmp-13,,Fe,0\nmp-19006,,MnO,1\nmp-1,,Cu,0\n"
+BUILD_TIMEOUT_S = 45.0
+
+
+@pytest.fixture
+def cache(demo_cache: Path, tmp_path: Path, monkeypatch) -> Path:
+    shutil.copytree(demo_cache / "datasets" / "demo", tmp_path / "datasets" / "demo")
+    monkeypatch.setenv("XANES_CACHE", str(tmp_path))
+    monkeypatch.delenv("MP_API_KEY", raising=False)
+    st.cache_resource.clear()  # a fresh build job: no status left over from another test
+    return tmp_path
+
+
+@pytest.fixture
+def page(cache: Path) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    return app.switch_page("pages/data_sources.py").run()
+
+
+@pytest.fixture(scope="module")
+def server(fixtures_dir):
+    """Three materials with real Co, Fe and Mn K-edge XANES (mp-1 of the catalogue is absent)."""
+    real = real_spectra(fixtures_dir)
+    materials = [Material("mp-24850", real["Co"][0]), Material("mp-13", real["Fe"][0]),
+                 Material("mp-19006", real["Mn"][0])]
+    summaries, xas = documents(materials, fixtures_dir)
+    with FakeMaterialsProject(summaries, xas, KEY) as fake:
+        yield fake
+
+
+def upload(page: AppTest, name: str, data: bytes) -> AppTest:
+    page.file_uploader(key="mp_labels_file").set_value((name, data, "text/csv"))
+    return page.run()
+
+
+def metrics(page: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in page.metric}
+
+
+def table_with(page: AppTest, column: str):
+    """The first table shown that has this column (AppTest does not expose dataframe keys)."""
+    return next(d.value for d in page.dataframe if column in d.value.columns)
+
+
+def start_build(page: AppTest, server: FakeMaterialsProject, key: str) -> AppTest:
+    """Upload the tiny catalogue, fill in the form, start, and rerun until the build has ended."""
+    upload(page, "tiny.csv", CATALOGUE)
+    page.text_input(key="mp_api_key").input(key)
+    page.text_input(key="mp_endpoint").input(server.endpoint)
+    page.text_input(key="mp_dataset_name").input("mp-test")
+    page.button(key="mp_start").click().run()
+    return wait_for_end(page)
+
+
+def wait_for_end(page: AppTest) -> AppTest:
+    deadline = time.monotonic() + BUILD_TIMEOUT_S
+    while page.button(key="mp_start").disabled or page.get("progress"):
+        assert time.monotonic() < deadline, "the build did not end"
+        time.sleep(0.2)
+        page.run()
+    return page
+
+
+def test_renders_with_start_disabled_until_a_catalogue_is_given(page: AppTest) -> None:
+    assert_clean(page)
+    assert page.title[0].value == "Data sources"
+    assert page.button(key="mp_start").disabled and page.button(key="mp_stop").disabled
+    assert page.text_input(key="mp_api_key").value == ""  # never pre-filled with a key
+
+
+def test_materiae_upload_shows_class_counts(page: AppTest, fixtures_dir: Path) -> None:
+    path = fixtures_dir / "labels" / "materiae_sample.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    expected = read_labels(path)
+    upload(page, path.name, path.read_bytes())
+    assert_clean(page)
+    n_topological = int(expected["label"].sum())
+    assert metrics(page) == {"Catalogue entries": f"{len(expected):,}", "Topological": f"{n_topological:,}",
+                             "Trivial": f"{len(expected) - n_topological:,}"}
+    classes = table_with(page, "entries").set_index("fine_class")["entries"]
+    assert classes.to_dict() == expected["fine_class"].value_counts().to_dict()
+    assert not page.button(key="mp_start").disabled
+
+
+def test_malformed_catalogue_is_an_error_message(page: AppTest) -> None:
+    upload(page, "broken.csv", b"foo,bar\n1,2\n")
+    assert not page.exception
+    assert "broken.csv" in page.error[0].value and "/tmp" not in page.error[0].value
+    assert page.button(key="mp_start").disabled
+
+
+def test_build_completes_and_shows_the_funnel(page: AppTest, server: FakeMaterialsProject, cache: Path) -> None:
+    start_build(page, server, KEY)
+    assert_clean(page)
+    assert "Saved 3 materials" in page.success[0].value
+    assert len(page.get("plotly_chart")) == 1
+    per_class = table_with(page, "in dataset").set_index("class")
+    assert per_class.loc["topological", "in dataset"] == 1 and per_class.loc["trivial", "in dataset"] == 2
+    assert per_class.loc["trivial", "dropped"] == 1
+    reasons = table_with(page, "meaning")
+    assert reasons.to_dict("records")[0]["reason"] == "not_on_mp"
+    assert page.get("download_button")
+    assert (cache / "datasets" / "mp-test" / "manifest.json").is_file()
+    for path in (p for p in cache.rglob("*") if p.is_file()):
+        assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_progress_then_stop(page: AppTest, server: FakeMaterialsProject, monkeypatch) -> None:
+    answer = server.answer
+
+    def slow(*args):
+        time.sleep(0.3)
+        return answer(*args)
+
+    monkeypatch.setattr(server, "answer", slow)
+    upload(page, "tiny.csv", CATALOGUE)
+    page.text_input(key="mp_api_key").input(KEY)
+    page.text_input(key="mp_endpoint").input(server.endpoint)
+    page.button(key="mp_start").click().run()
+    assert page.get("progress"), "a running build shows its progress"
+    assert page.button(key="mp_start").disabled and not page.button(key="mp_stop").disabled
+    page.button(key="mp_stop").click().run()
+    wait_for_end(page)
+    assert not page.exception and not page.error
+    assert "stopped" in page.warning[0].value
+
+
+def test_bad_key_is_an_error_message(page: AppTest, server: FakeMaterialsProject) -> None:
+    start_build(page, server, "W" * 32)
+    assert not page.exception
+    assert "refused the API key" in page.error[0].value
+    assert "W" * 32 not in page.error[0].value
