@@ -23,7 +23,7 @@ from pages import common
 from xanes_core.errors import SourceError
 from xanes_core.sources import funnel
 from xanes_core.sources.build_job import BuildJob, BuildStatus, dataset_folder
-from xanes_core.sources.labels import FORMATS, read_labels
+from xanes_core.sources.labels import read_labels
 
 FORMAT_NAMES = {
     "auto": "Guess from the file",
@@ -97,13 +97,13 @@ def _build_section(labels: pd.DataFrame | None) -> None:
     name = st.text_input("Dataset name", value=DEFAULT_NAME, key="mp_dataset_name",
                          help="Saved as a folder under cache/datasets/; then choose it in the sidebar.")
     running = job.status().running
-    start, stop, _ = st.columns([1, 1, 4])
-    if start.button("Start build", type="primary", icon=":material/play_arrow:", key="mp_start",
+    buttons = st.container(horizontal=True)
+    if buttons.button("Start build", type="primary", icon=":material/play_arrow:", key="mp_start",
                     disabled=labels is None or running):
         with common.user_errors():
             job.start(labels, api_key=api_key or None, endpoint=endpoint, out=dataset_folder(name))
             st.rerun()  # redraw with Start disabled, Stop enabled and the progress fragment polling
-    if stop.button("Stop", icon=":material/stop:", key="mp_stop", disabled=not running):
+    if buttons.button("Stop", icon=":material/stop:", key="mp_stop", disabled=not running):
         job.stop()
     is_running = job.status().running
     st.fragment(run_every=_POLL_S if is_running else None)(_watch)(is_running)
