@@ -71,7 +71,7 @@ class ModelConfig:
 
     filters: tuple[int, ...] = (16, 32, 8)
     kernel_size: int = 5
-    pool_size: int = 2
+    pool_size: int = 4
     l2: float = 1e-4
     dropout: float = 0.3
     dense_units: tuple[int, int] = (64, 16)
