@@ -29,7 +29,6 @@ DEMO_NAME = default_demo_path().name
 DEMO_LABEL = "synthetic demo data"
 _CHOICE_KEY = "dataset_name"
 _SHELL_KEY = "_shell_ran"
-_RETURN_KEY = "_return_to_page"
 _PNG_WIDTH = 1100
 _APP_DIR = Path(__file__).resolve().parents[1]
 
@@ -93,14 +92,15 @@ def _open(name: str) -> Loaded:
     return Loaded(name=name, key=f"{path}@{stamp}", dataset=_load(str(path), stamp))
 
 
-def _require_shell() -> None:
+def require_shell() -> None:
     """Make sure app.py's navigation, not Streamlit's legacy ``pages/`` mode, runs this page.
 
     Until some run calls ``st.navigation``, a Streamlit server with a ``pages/`` folder is in
     its old multipage mode: a first visit straight to ``/clustering`` runs this file alone,
     without app.py's sidebar, page config or page list. Registering any navigation switches
-    the server to app.py's mode for good; the rerun runs app.py, and :func:`return_to_page`
-    there switches back to this page.
+    the server to app.py's mode for good (registering this page keeps the URL resolving);
+    the rerun then runs app.py, which routes back here. Known wart: Streamlit may show a
+    dismissible "Page not found" notice during that one redirect.
     """
     if not st.session_state.get(_SHELL_KEY):
         st.navigation([st.Page(_calling_page())], position="hidden")
@@ -115,19 +115,12 @@ def _calling_page() -> str:
         if path.parent == _APP_DIR / "pages" and path != Path(__file__).resolve():
             return str(path.relative_to(_APP_DIR))
         frame = frame.f_back
-    raise RuntimeError("_require_shell() must be called from a page script")
-
-
-def return_to_page() -> None:
-    """In app.py, after st.navigation: finish the redirect started by :func:`_require_shell`."""
-    target = st.session_state.pop(_RETURN_KEY, None)
-    if target:
-        st.switch_page(target)
+    raise RuntimeError("require_shell() must be called from a page script")
 
 
 def current() -> Loaded:
     """The chosen dataset, loaded once per version; stops the page with st.error if unusable."""
-    _require_shell()
+    require_shell()
     try:
         return _open(st.session_state.get(_CHOICE_KEY, DEMO_NAME))
     except XanesError as exc:
