@@ -178,3 +178,11 @@ def test_baseline_runs_are_refused(demo_small, demo_small_path, tmp_path):
     run_dir = train_tiny(demo_small, demo_small_path, "elements", tmp_path / "elements")
     with pytest.raises(RunError, match="elements baseline; prediction from files needs a CNN run"):
         Predictor(run_dir)
+
+
+def test_another_dataset_gives_no_neighbours_but_a_prediction(runs, fixtures_dir):
+    from xanes_core.demo import generate_demo
+
+    predictor = Predictor(runs["core"], dataset=generate_demo(n_samples=60, seed=3))
+    prediction = predictor.predict([read_spectrum(fixtures_dir.joinpath(*MP, "LiCoO2_k_xanes.json"))])
+    assert prediction.nearest == () and any("60 samples" in w for w in prediction.warnings)

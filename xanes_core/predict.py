@@ -30,7 +30,7 @@ Choices (the Predict page and the CLI show their consequences):
 from __future__ import annotations
 
 import warnings as pywarnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -125,7 +125,7 @@ class Prediction:
             "contributions_note": self.contributions_note,
             "warnings": list(self.warnings),
             "coverage": {e: s.coverage for e, s in self.spectra.items()},
-            "nearest": [vars(n) for n in self.nearest],
+            "nearest": [asdict(n) for n in self.nearest],
             "nearest_space": self.nearest_space,
             "run_dir": self.run_dir,
             "model": self.model,
@@ -239,6 +239,9 @@ class _TrainingReference:
     def __init__(self, run: "LoadedRun", classifier: "CNNClassifier", dataset: XanesDataset) -> None:
         from xanes_core.model import EncodedSpectra
 
+        if dataset.n_samples != run.config.get("dataset_samples"):
+            raise RunError(f"the dataset has {dataset.n_samples} samples; run {run.run_dir.name} "
+                           f"was trained on one with {run.config.get('dataset_samples')}.")
         self.samples = run.splits["train"]
         self.embedding = classifier.embed(EncodedSpectra(dataset, run.standardizer), self.samples)
         self.metadata = dataset.metadata.iloc[self.samples].reset_index(drop=True)
