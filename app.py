@@ -12,6 +12,8 @@ st.set_page_config(page_title="XANES topology explorer", page_icon=":material/bl
 navigation = st.navigation([
     st.Page("pages/dataset.py", title="Dataset browser", icon=":material/table_view:", default=True),
     st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:"),
+    st.Page("pages/training.py", title="Training", icon=":material/model_training:"),
+    st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
     st.Page("pages/data_sources.py", title="Data sources", icon=":material/cloud_download:"),
 ])
 common.choose_dataset()
