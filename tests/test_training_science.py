@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from xanes_core.demo import generate_demo
 from xanes_core.training import run_train_command
 
