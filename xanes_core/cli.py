@@ -65,6 +65,22 @@ def cmd_read(args: argparse.Namespace) -> int:
     return run_read(args.file)
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from xanes_core.training import run_train_command
+
+    if args.epochs is not None and args.epochs < 1:
+        raise XanesError("--epochs must be at least 1.")
+    _print_json(run_train_command(args.dataset, args.model, args.epochs, args.seed, args.out))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from xanes_core.evaluate import run_evaluate_command
+
+    _print_json(run_evaluate_command(args.run_dir))
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from xanes_core.predict import run_predict_command
 
@@ -99,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("file", metavar="FILE", help="XDI, Athena .prj, column text, FEFF xmu.dat, MP JSON/TSV")
     read.add_argument("--json", action="store_true", help="accepted for scripts; the output is always one JSON object")
     read.set_defaults(handler=cmd_read)
+
+    train = commands.add_parser("train", help="train a model, evaluate it on the test split")
+    train.add_argument("--dataset", required=True, metavar="DIR", help="dataset folder")
+    train.add_argument("--model", choices=["symmetry", "core", "svm", "elements"], default="symmetry",
+                       help="CNN with symmetry input (default), spectra-only CNN, or a baseline")
+    train.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (early stopping may end sooner)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train.add_argument("--out", metavar="RUN_DIR", help="run folder (default cache/runs/<run id>)")
+    train.set_defaults(handler=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="test-split metrics of a run, overall and per element")
+    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="run folder")
+    evaluate.set_defaults(handler=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="predict topological vs trivial for one material "
                                   "from its spectra (one file per absorbing element)")
