@@ -81,6 +81,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from xanes_core.report import write_report
+
+    path = write_report(args.run_dir, args.out, args.compare)
+    _print_json({"report": str(path), "bytes": path.stat().st_size})
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from xanes_core.predict import run_predict_command
 
@@ -128,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="test-split metrics of a run, overall and per element")
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="run folder")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    report = commands.add_parser("report", help="write a run's self-contained HTML report")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="a completed run folder")
+    report.add_argument("--out", metavar="FILE", help="HTML file (default RUN_DIR/report.html)")
+    report.add_argument("--compare", nargs="*", default=[], metavar="RUN_DIR", help="runs shown side by side")
+    report.set_defaults(handler=cmd_report)
 
     predict = commands.add_parser("predict", help="predict topological vs trivial for one material "
                                   "from its spectra (one file per absorbing element)")

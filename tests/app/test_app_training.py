@@ -1,0 +1,102 @@
+"""Training page: renders, a tiny run started from the form completes and reaches Results, Stop cancels.
+
+Trainers live in ``st.cache_resource`` (shared by every AppTest in this process), and one
+training runs at a time per process, so each test starts from a cleared resource cache, in a
+cache folder of its own, and never leaves a run going.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP, assert_clean
+from xanes_core import runs
+
+RUN_TIMEOUT_S = 90.0
+TINY = {"train_filters": "4, 8, 4", "train_dense": "16, 8", "train_symmetry_units": 8, "train_head_units": 8,
+        "train_batch": 64}
+
+
+@pytest.fixture
+def cache(demo_cache: Path, tmp_path: Path, monkeypatch) -> Path:
+    shutil.copytree(demo_cache / "datasets" / "demo", tmp_path / "datasets" / "demo")
+    monkeypatch.setenv("XANES_CACHE", str(tmp_path))
+    st.cache_resource.clear()  # no trainer left over from another test
+    return tmp_path
+
+
+@pytest.fixture
+def page(cache: Path) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    return app.switch_page("pages/training.py").run()
+
+
+def fill(page: AppTest, epochs: int, model: str = "symmetry") -> AppTest:
+    """Choose the model, fill the form with a tiny architecture, and submit."""
+    page.get("button_group")[0].set_value(model).run()
+    page.number_input(key="train_epochs").set_value(epochs)
+    if model in ("symmetry", "core"):
+        for key, value in TINY.items():
+            widget = page.text_input(key=key) if isinstance(value, str) else page.number_input(key=key)
+            widget.set_value(value)
+    page.button(key="train_start").click().run()
+    return page
+
+
+def status_of(page: AppTest) -> str:
+    return page.dataframe[0].value["status"].iloc[0]
+
+
+def wait_until(page: AppTest, done, timeout: float = RUN_TIMEOUT_S) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while not done(page):
+        assert time.monotonic() < deadline, f"timed out; runs: {[r.status for r in runs.list_runs()]}"
+        time.sleep(0.5)
+        page.run()
+    return page
+
+
+def test_renders(page: AppTest) -> None:
+    assert_clean(page)
+    assert page.title[0].value == "Training"
+    assert page.number_input(key="train_epochs").value == 40
+    assert "No runs yet." in [c.value for c in page.caption]
+
+
+def test_tiny_run_completes_and_appears_in_results(page: AppTest) -> None:
+    fill(page, epochs=2)
+    assert_clean(page)
+    wait_until(page, lambda p: status_of(p) in ("completed", "failed"))
+    assert_clean(page)
+    assert status_of(page) == "completed", page.dataframe[0].value.to_dict("records")
+    assert len(page.get("plotly_chart")) == 2  # the finished run's loss and accuracy curves
+    run_id = page.dataframe[0].value["run_id"].iloc[0]
+    results = page.switch_page("pages/results.py").run()
+    assert_clean(results)
+    assert run_id in results.selectbox(key="results_run").value
+
+
+def test_stop_cancels_a_running_run(page: AppTest) -> None:
+    fill(page, epochs=200)
+    wait_until(page, lambda p: status_of(p) == "running" and any(b.key == _stop_key(p) for b in p.button))
+    page.button(key=_stop_key(page)).click().run()
+    wait_until(page, lambda p: status_of(p) == "cancelled", timeout=30)
+    assert_clean(page)
+
+
+def test_bad_architecture_is_an_error_message(page: AppTest) -> None:
+    page.text_input(key="train_dense").set_value("64")
+    page.button(key="train_start").click().run()
+    assert not page.exception
+    assert "Dense units" in page.error[0].value
+    assert not runs.list_runs()
+
+
+def _stop_key(page: AppTest) -> str:
+    return f"stop-{page.dataframe[0].value['run_id'].iloc[0]}"
