@@ -14,6 +14,7 @@ navigation = st.navigation([
     st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:"),
     st.Page("pages/training.py", title="Training", icon=":material/model_training:"),
     st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
+    st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
     st.Page("pages/data_sources.py", title="Data sources", icon=":material/cloud_download:"),
 ])
 common.choose_dataset()

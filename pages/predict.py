@@ -1,0 +1,230 @@
+"""Predict: is a material topological? Its K-edge spectra (uploaded, or a dataset material) through
+a trained CNN run, with the evidence: spectra against the training data, each element's
+contribution, and the nearest training materials.
+
+The page is a view over :class:`xanes_core.predict.Predictor` (loaded once per run and held in
+``st.cache_resource``) and :mod:`xanes_core.predict_inputs`. Spectra are shown as soon as they
+are read, before any run exists, so a person can check the inputs while a quick model trains.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pages import common, predict_upload
+from xanes_core import plots_predict, runs
+from xanes_core.baselines import BASELINES
+from xanes_core.dataset import XanesDataset
+from xanes_core.model import MODEL_TYPES
+from xanes_core.paths import datasets_root
+from xanes_core.predict import MaterialInput, Prediction, Predictor, prepare_material
+from xanes_core.predict_inputs import sample_material
+from xanes_core.symmetry import symmetry_info
+from xanes_core.training import Trainer, TrainingConfig
+
+SOURCES = ("Material from the dataset", "Upload spectrum files")
+# A quick model: the paper's symmetry CNN, few epochs and no shift augmentation (about 20 s on
+# the default demo with 2 CPU cores); the Training page trains the full recipe.
+QUICK = dict(model="symmetry", epochs=10, patience=3, augment=False)
+_POLL_S = 1.0
+NORMALIZATION_NOTE = ("Measured spectra are normalized as in Athena (pre-edge line removed, edge step set "
+                      "to 1 at E0) to match the FEFF-computed training spectra; computed spectra keep their scale.")
+CONTRIBUTION_NOTE = ("Each bar is p(topological) with every spectrum minus p(topological) with that element's "
+                     "spectrum removed (the element then counts as absent): positive values push towards topological.")
+
+
+class _QuickRuns:
+    """The quick-model trainer of each dataset in this server process, shared by all sessions,
+    so two people clicking at once start one run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trainers: dict[str, Trainer] = {}
+
+    def get(self, name: str) -> Trainer | None:
+        with self._lock:
+            return self._trainers.get(name)
+
+    def start(self, loaded: common.Loaded) -> None:
+        with self._lock:
+            current = self._trainers.get(loaded.name)
+            if current is None or current.state.snapshot().finished:
+                config = TrainingConfig(dataset=str(datasets_root() / loaded.name), **QUICK)
+                self._trainers[loaded.name] = Trainer(config, dataset=loaded.dataset).start()
+
+
+@st.cache_resource
+def _quick_runs() -> _QuickRuns:
+    return _QuickRuns()
+
+
+@st.cache_resource(show_spinner="Loading the model and its training-set embedding…", max_entries=4)
+def _predictor(run_dir: str, dataset_key: str | None, _dataset: XanesDataset | None) -> Predictor:
+    """``dataset_key`` names ``_dataset`` (the loaded current dataset, when it is the run's)."""
+    return Predictor(run_dir, dataset=_dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _bands(key: str, _dataset: XanesDataset, element: str) -> list[plots_predict.ClassBand]:
+    return plots_predict.training_bands(_dataset, element)
+
+
+def _run_dataset(run_dir: str) -> Path:
+    return Path(runs.read_config(run_dir).get("dataset", "")).resolve()
+
+
+def _run_label(run: runs.RunSummary) -> str:
+    dataset = _run_dataset(run.run_dir)
+    score = f" · balanced accuracy {run.balanced_accuracy:.2f}" if run.balanced_accuracy is not None else ""
+    demo = f" ({common.DEMO_LABEL})" if dataset.name == common.DEMO_NAME else ""
+    return f"{run.run_id} · {run.model}{score} · dataset {dataset.name}{demo}"
+
+
+def _choose_run(loaded: common.Loaded) -> Predictor | None:
+    """The run that predicts (completed CNN runs, the current dataset's first), or None."""
+    finished = [run for run in runs.list_runs() if run.status == "completed"]
+    usable = [run for run in finished if run.model in MODEL_TYPES]
+    baselines = [run for run in finished if run.model in BASELINES]
+    if baselines:
+        st.caption(f"{len(baselines)} baseline run(s) ({', '.join(sorted({r.model for r in baselines}))}) are not "
+                   "listed: baselines score whole dataset splits; predicting from spectra needs a CNN run.")
+    if not usable:
+        _quick_training(loaded)
+        return None
+    here = (datasets_root() / loaded.name).resolve()
+    usable.sort(key=lambda run: _run_dataset(run.run_dir) != here)  # stable: newest first within each
+    labels = {run.run_dir: _run_label(run) for run in usable}
+    run_dir = st.selectbox("Run that predicts", list(labels), format_func=labels.get, key="predict_run",
+                           help="Completed CNN runs (symmetry or core) from the Training page or the CLI.")
+    same = _run_dataset(run_dir) == here
+    with common.user_errors():
+        return _predictor(run_dir, loaded.key if same else None, loaded.dataset if same else None)
+    return None
+
+
+def _quick_training(loaded: common.Loaded) -> None:
+    """No CNN run yet: one button trains a quick one in the background; progress polls."""
+    trainer = _quick_runs().get(loaded.name)
+    active = trainer is not None and not trainer.state.snapshot().finished
+    if not active:
+        st.info("No completed CNN run yet. Train a quick model on this dataset (a few epochs of the paper's "
+                "symmetry CNN, in the background), or a full one on the Training page.", icon=":material/info:")
+        if trainer is not None and trainer.state.snapshot().status == "failed":
+            st.error(f"The quick model failed: {trainer.state.snapshot().message}")
+        if st.button("Train a quick model", type="primary", icon=":material/bolt:", key="predict_quick_train"):
+            _quick_runs().start(loaded)
+            st.rerun()
+        return
+    st.fragment(run_every=_POLL_S)(_quick_progress)(loaded.name)
+
+
+def _quick_progress(name: str) -> None:
+    snapshot = _quick_runs().get(name).state.snapshot()
+    if snapshot.finished:
+        st.rerun()  # the whole page: the new run appears in the chooser
+    done = (snapshot.epoch - 1 + snapshot.batch / snapshot.batches) / snapshot.epochs if snapshot.batches else 0.0
+    st.progress(min(max(done, 0.0), 1.0),
+                text=f"Training a quick model: epoch {snapshot.epoch} of {snapshot.epochs or '…'} · {snapshot.message}")
+
+
+def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:
+    """A material picked from a split of the current dataset (default: test, unseen in training)."""
+    dataset = loaded.dataset
+    meta = dataset.metadata
+    left, right = st.columns([1, 3])
+    split = left.segmented_control("Split", ("test", "validation", "train"), default="test", key="predict_split",
+                                   required=True, help="Test materials were not used to train or select the model.")
+    samples = sorted(dataset.split_indices(split).tolist(), key=lambda i: (meta.at[i, "formula"], i))
+    if not samples:
+        st.info(f"The {split} split of this dataset is empty.")
+        st.stop()
+    several = [i for i in samples if len(meta.at[i, "elements"]) > 1]
+    index = right.selectbox(
+        f"Material ({len(samples):,} in the {split} split)", samples, key="predict_sample",
+        index=samples.index(several[0]) if several else 0,
+        format_func=lambda i: f"{meta.at[i, 'formula']} · {meta.at[i, 'sample_id']}")
+    info = symmetry_info(int(meta.at[index, "space_group"]))
+    st.caption(f"Dataset class: **{'topological' if meta.at[index, 'label'] == 1 else 'trivial'}** · "
+               f"space group {info.space_group} ({info.symbol}, {info.crystal_system}), from the dataset.")
+    return sample_material(dataset, index), index
+
+
+def _show_spectra(loaded: common.Loaded, material: MaterialInput) -> None:
+    """Each spectrum on its element's grid against the training bands; raw vs normalized for measured files."""
+    st.subheader("Spectra")
+    st.caption(f"Training spectra of **{loaded.name}** (training split) as bands by class. {NORMALIZATION_NOTE}")
+    for entry in material.spectra:
+        bands = _bands(loaded.key, loaded.dataset, entry.element)
+        common.show_figure(plots_predict.spectrum_vs_training(entry, bands), f"predict_{entry.element}", loaded)
+        if entry.normalized is not None and entry.normalized.method != "as computed":
+            common.show_figure(plots_predict.raw_and_normalized(entry.normalized, entry.name),
+                               f"predict_{entry.element}_normalization", loaded)
+
+
+def _show_prediction(loaded: common.Loaded, prediction: Prediction) -> None:
+    st.subheader("Prediction")
+    metric, gauge = st.columns([1, 3], vertical_alignment="center")
+    metric.metric("p(topological)", f"{prediction.p_topological:.1%}",
+                  help=f"Model output of run {Path(prediction.run_dir).name} ({prediction.model}).")
+    metric.markdown(f"Predicted **{prediction.label}** at the run's threshold {prediction.threshold:.2f}.")
+    with gauge:
+        common.show_figure(plots_predict.probability_gauge(prediction.p_topological, prediction.threshold),
+                           "predict_probability", loaded)
+    st.subheader("Contribution of each element")
+    if prediction.contributions:
+        st.caption(CONTRIBUTION_NOTE)
+        common.show_figure(plots_predict.contribution_bars(prediction.contributions), "predict_contributions", loaded)
+        table = pd.DataFrame([{"element": e, "p_without": c.p_without, "delta": c.delta}
+                              for e, c in prediction.contributions.items()])
+        common.download_csv(table, "predict_contributions", loaded, label="Download contributions as CSV")
+    else:
+        st.caption(prediction.contributions_note)
+    st.subheader("Nearest training materials")
+    if prediction.nearest:
+        st.caption(f"Distance in the {prediction.nearest_space}.")
+        table = pd.DataFrame([{"sample_id": n.sample_id, "formula": n.formula, "class": n.label,
+                               "space_group": n.space_group, "distance": n.distance} for n in prediction.nearest])
+        st.dataframe(table, hide_index=True, column_config={"distance": st.column_config.NumberColumn(format="%.3f")})
+        common.download_csv(table, "predict_nearest", loaded, label="Download nearest materials as CSV")
+
+
+def _predict(predictor: Predictor, loaded: common.Loaded, material: MaterialInput,
+             sample: int | None) -> Prediction | None:
+    if sample is not None:
+        return predictor.predict_sample(loaded.dataset, sample)
+    if material.space_group is None and predictor.needs_space_group:
+        st.info("Give the material's space group (a number or a CIF) to get a prediction from this symmetry run.",
+                icon=":material/info:")
+        return None
+    return predictor.predict_material(material)
+
+
+loaded = common.current()
+common.page_header("Predict", loaded, "Give a material's K-edge spectra (one per absorbing element) and, for a "
+                   "symmetry run, its space group; a trained CNN says how likely it is to be topological.")
+predictor = _choose_run(loaded)
+source = st.segmented_control("Spectra from", SOURCES, default=SOURCES[0], key="predict_source", required=True)
+material: MaterialInput | None = None
+sample: int | None = None
+with common.user_errors():
+    if source == SOURCES[0]:
+        material, sample = _dataset_material(loaded)
+    else:
+        spectra = predict_upload.uploaded_spectra()
+        space_group, cif = predict_upload.symmetry_input(predictor.needs_space_group if predictor else None)
+        if spectra:
+            material = prepare_material(spectra, space_group, cif)
+if material is not None:
+    prediction = None
+    if predictor is not None:
+        with common.user_errors():
+            prediction = _predict(predictor, loaded, material, sample)
+    for message in prediction.warnings if prediction else material.warnings:
+        st.warning(message, icon=":material/warning:")
+    if prediction is not None:
+        _show_prediction(loaded, prediction)
+    _show_spectra(loaded, material)
