@@ -1,0 +1,177 @@
+"""Predict page: no run (quick model button), dataset materials and uploaded files predict,
+questions for files the reader cannot settle, malformed uploads are one st.error each."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import APP, assert_clean
+from xanes_core import runs
+from xanes_core.dataset import XanesDataset
+from xanes_core.model import ModelConfig
+from xanes_core.training import Trainer, TrainingConfig
+
+SOURCES = ("Material from the dataset", "Upload spectrum files")
+LICOO2 = ("spectra", "mp", "LiCoO2_k_xanes.json")
+TINY = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
+
+
+def _cache_with_demo(root: Path, demo_cache: Path) -> Path:
+    """A cache of its own (runs of these tests stay here) sharing the app tests' demo dataset."""
+    (root / "datasets").mkdir(parents=True)
+    (root / "datasets" / "demo").symlink_to(demo_cache / "datasets" / "demo")
+    return root
+
+
+@pytest.fixture(scope="module")
+def run_cache(demo_cache: Path, tmp_path_factory) -> Path:
+    """The demo dataset plus a tiny symmetry CNN and an elements baseline, through the Trainer."""
+    root = _cache_with_demo(tmp_path_factory.mktemp("predict-cache"), demo_cache)
+    dataset_path = root / "datasets" / "demo"
+    dataset = XanesDataset.load(dataset_path)
+    for model in ("elements", "symmetry"):
+        config = TrainingConfig(dataset=str(dataset_path), model=model, epochs=2, augment=False, model_config=TINY)
+        final = Trainer(config, out=root / "runs" / f"tiny-{model}", dataset=dataset).start().join()
+        assert final.status == "completed", final.message
+    return root
+
+
+def _open(cache: Path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("XANES_CACHE", str(cache))
+    return AppTest.from_file(APP, default_timeout=90).run().switch_page("pages/predict.py").run()
+
+
+@pytest.fixture
+def page(run_cache: Path, monkeypatch) -> AppTest:
+    return _open(run_cache, monkeypatch)
+
+
+def _upload(page: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    if page.segmented_control(key="predict_source").value != SOURCES[1]:
+        page.segmented_control(key="predict_source").set_value(SOURCES[1]).run()
+    page.file_uploader(key="predict_files").set_value([(name, raw, "text/plain") for name, raw in files])
+    return page.run()
+
+
+def _fixture(fixtures_dir: Path, *parts: str) -> tuple[str, bytes]:
+    path = fixtures_dir.joinpath(*parts)
+    return path.name, path.read_bytes()
+
+
+def _probability(page: AppTest) -> float:
+    metric = next(m for m in page.metric if m.label == "p(topological)")
+    return float(metric.value.rstrip("%")) / 100
+
+
+def _selectboxes(page: AppTest, label: str) -> list:
+    return [box for box in page.selectbox if box.label == label]
+
+
+def test_without_a_run_one_click_trains_a_quick_model(demo_cache, tmp_path, monkeypatch) -> None:
+    cache = _cache_with_demo(tmp_path / "cache", demo_cache)
+    page = _open(cache, monkeypatch)
+    assert_clean(page)
+    assert page.title[0].value == "Predict"
+    assert not page.metric  # nothing predicts yet, but the default material's spectra show
+    assert page.get("plotly_chart")
+    page.button(key="predict_quick_train").click().run()
+    assert_clean(page)
+    assert page.get("progress"), "training progress is shown"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and [r.status for r in runs.list_runs(cache / "runs")] != ["completed"]:
+        time.sleep(0.5)
+    assert [r.status for r in runs.list_runs(cache / "runs")] == ["completed"]
+    page.run()
+    assert_clean(page)
+    assert 0.0 <= _probability(page) <= 1.0
+
+
+def test_dataset_material_predicts_with_evidence(page: AppTest) -> None:
+    assert_clean(page)
+    assert "baseline" in " ".join(c.value for c in page.caption)  # the elements run is explained, not listed
+    assert all("elements" not in option for option in page.selectbox(key="predict_run").options)
+    first = _probability(page)
+    assert 0.0 <= first <= 1.0
+    # gauge, contributions (the default material has several elements), one figure per element
+    assert len(page.get("plotly_chart")) >= 4
+    assert len(page.dataframe) == 1 and len(page.dataframe[0].value) == 5
+    box = page.selectbox(key="predict_sample")
+    chosen = box.value
+    box.select_index(0 if box.index else 1).run()
+    assert_clean(page)
+    assert page.selectbox(key="predict_sample").value != chosen
+    assert 0.0 <= _probability(page) <= 1.0
+
+
+def test_uploaded_file_with_a_space_group_predicts(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, *LICOO2))
+    assert_clean(page)
+    assert not page.metric
+    assert "space group" in page.info[0].value  # the symmetry run asks before predicting
+    page.number_input(key="predict_sg").set_value(166).run()
+    assert_clean(page)
+    assert 0.0 <= _probability(page) <= 1.0
+    assert "Contributions need at least two elements" in " ".join(c.value for c in page.caption)
+
+
+def test_space_group_from_a_cif(page: AppTest, fixtures_dir: Path) -> None:
+    from pymatgen.core import Lattice, Structure
+
+    cif = Structure(Lattice.cubic(3.61), ["Cu"] * 4,
+                    [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]).to(fmt="cif")
+    page = _upload(page, _fixture(fixtures_dir, *LICOO2))
+    page.segmented_control(key="predict_sg_source").set_value("CIF file").run()
+    page.file_uploader(key="predict_cif").set_value(("cu.cif", cif.encode(), "chemical/x-cif")).run()
+    assert_clean(page)
+    assert any("space group **225**" in c.value for c in page.caption)
+    assert 0.0 <= _probability(page) <= 1.0
+    assert any("has no Co" in w.value for w in page.warning)  # a CIF of another material is flagged
+
+
+def test_malformed_upload_is_an_error_and_the_page_goes_on(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, ("junk.dat", bytes(range(256)) * 40), _fixture(fixtures_dir, "spectra", "xdi_bad", "bad_14.xdi"))
+    assert not page.exception
+    assert len(page.error) == 2
+    assert "binary" in page.error[0].value and "bad_14.xdi" in page.error[1].value
+    assert not page.metric
+    page.number_input(key="predict_sg").set_value(166)
+    page = _upload(page, _fixture(fixtures_dir, *LICOO2))
+    assert_clean(page)
+    assert 0.0 <= _probability(page) <= 1.0
+
+
+def test_unknown_element_is_asked_for(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, "spectra", "xdi_bad", "bad_30.xdi"))
+    assert not page.exception
+    assert "choose the element" in page.error[0].value
+    (element,) = _selectboxes(page, "Absorbing element")
+    assert element.value is None  # never guessed
+    element.set_value("Cu").run()
+    assert not page.exception
+    assert "Cu K-edge window" in page.error[0].value  # read again as Cu (this file misses the window)
+    assert _selectboxes(page, "Absorbing element")[0].value == "Cu"
+
+
+def test_ambiguous_columns_are_asked_for(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, "spectra", "xdi", "nonxafs_1d.xdi"))
+    assert "Choose the energy and mu columns" in page.error[0].value
+    (energy,), (mu,) = _selectboxes(page, "Energy column"), _selectboxes(page, "μ(E) column")
+    assert energy.options == ["x", "i0", "itrans", "mutrans"] and energy.value is None
+    energy.set_value("x")
+    mu.set_value("mutrans").run()
+    assert not page.exception
+    assert all("Choose the energy" not in e.value for e in page.error)
+
+
+def test_athena_project_offers_its_groups(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, "spectra", "athena", "cu.prj"))
+    assert_clean(page)
+    (group,) = _selectboxes(page, "Spectrum in this Athena project")
+    assert len(group.options) == 3
+    group.select_index(2).run()
+    assert_clean(page)
+    assert any(c.value.startswith("cu150k.dat") for c in page.caption)
