@@ -18,6 +18,12 @@ HERE = Path(__file__).resolve().parent
 
 def main(names: list[str]) -> int:
     scripts = sorted(HERE.glob("bench_*.py"))
+    available = {s.stem.removeprefix("bench_") for s in scripts}
+    unknown = sorted(set(names) - available)
+    if unknown:
+        print(f"error: unknown benchmark {', '.join(unknown)}; choose from {', '.join(sorted(available))}",
+              file=sys.stderr)
+        return 2
     if names:
         scripts = [s for s in scripts if s.stem.removeprefix("bench_") in names]
     results = {"machine": {"python": platform.python_version(), "processor": platform.processor() or platform.machine(),

@@ -89,6 +89,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    import runpy
+
+    runner = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+    if not runner.is_file():
+        raise XanesError("The benchmarks live in the source checkout (bench/); none found beside this package.")
+    return runpy.run_path(str(runner))["main"](args.names)
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from xanes_core.predict import run_predict_command
 
@@ -151,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     symmetry.add_argument("--space-group", metavar="N", help="space group number (1-230)")
     symmetry.add_argument("--cif", metavar="FILE", help="crystal structure; its space group is used")
     predict.set_defaults(handler=cmd_predict)
+
+    benchmark = commands.add_parser("benchmark", help="run the benchmarks in bench/ (results in bench/results.json)")
+    benchmark.add_argument("names", nargs="*", metavar="NAME", help="data, training, predict, pages (default: all)")
+    benchmark.set_defaults(handler=cmd_benchmark)
 
     fetch = commands.add_parser("fetch-mp", help="build the real dataset from the Materials Project "
                                 "(API key from $MP_API_KEY)")
