@@ -171,7 +171,7 @@ with common.user_errors():
         help="One self-contained HTML file with every figure and table of this page, the configuration, "
              "the dataset's provenance and software versions.")
     _headline(run)
-    tabs = st.tabs(["Per class", "Per element", "ROC / PR", "Decision boundary", "Training history",
+    tabs = st.tabs(["Per class", "Per element", "ROC and PR", "Decision boundary", "Training history",
                     "Compare runs", "Configuration"])
     with tabs[0]:
         _summary_tab(run, loaded)

@@ -194,7 +194,10 @@ def _live(loaded: common.Loaded, watched: tuple[str, ...]) -> None:
     active = trainers.active()
     if tuple(t.run_dir.name for t in active) != watched:
         st.rerun()
-    for trainer in active or trainers.all()[-1:]:
+    shown = active or trainers.all()[-1:]
+    if not shown:
+        st.caption("No run in progress. Runs started here show their progress and curves live.")
+    for trainer in shown:
         with st.container(border=True):
             _panel(trainer, loaded)
 

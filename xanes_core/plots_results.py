@@ -159,11 +159,10 @@ def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str]
         side = (boundary["w"][0] * gx + boundary["w"][1] * gy + boundary["b"] > 0).astype(float)
         fig.add_trace(go.Heatmap(x=gx[0], y=gy[:, 0], z=side, zmin=0, zmax=1, showscale=False, hoverinfo="skip",
                                  colorscale=[[0, "rgba(36,113,163,0.12)"], [1, "rgba(192,57,43,0.12)"]]))
-        fig.add_trace(go.Contour(x=gx[0], y=gy[:, 0], z=side, showscale=False, hoverinfo="skip",
-                                 contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
+        line_x, line_y = _boundary_line(boundary["w"], boundary["b"], x_range, y_range)
+        fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", hoverinfo="skip",
                                  line=dict(color="black", width=2, dash="dash"),
-                                 name=f"decision boundary ({boundary['boundary_agreement']:.0%} agreement)",
-                                 showlegend=True))
+                                 name=f"decision boundary ({boundary['boundary_agreement']:.0%} agreement)"))
     for name, label in CLASSES.items():
         mask = labels == label
         fig.add_trace(go.Scatter(
@@ -177,6 +176,14 @@ def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str]
     fig.update_xaxes(title=f"{method}1 (arb. units; {variance[0]:.0%} of variance)", range=x_range)
     fig.update_yaxes(title=f"{method}2 (arb. units; {variance[1]:.0%} of variance)", range=y_range)
     return _layout(fig, "Test samples in the model's feature space, with its decision boundary", 520)
+
+
+def _boundary_line(w: Sequence[float], b: float, x_range: tuple[float, float],
+                   y_range: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """End points of ``w . z + b = 0`` across the plot, solved for the better-conditioned axis."""
+    if abs(w[1]) >= abs(w[0]):
+        return list(x_range), [-(w[0] * x + b) / w[1] for x in x_range]
+    return [-(w[1] * y + b) / w[0] for y in y_range], list(y_range)
 
 
 def comparison_bars(table: pd.DataFrame) -> go.Figure:

@@ -28,6 +28,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PAGES = [
     ("", "Dataset browser", ["Materials", "Spectra", "Dataset overview"]),
     ("clustering", "Clustering", []),
+    ("results", "Results", ["Per class", "Per element", "ROC and PR", "Decision boundary", "Training history",
+                            "Compare runs", "Configuration"]),
 ]
 
 pytestmark = [
@@ -50,6 +52,7 @@ def server(tmp_path_factory) -> Iterator[str]:
 
     cache = tmp_path_factory.mktemp("browser-cache")
     generate_demo(400, seed=2).save(cache / "datasets" / "demo")
+    _train_runs(cache / "datasets" / "demo", cache / "runs")
     port = _free_port()
     env = {**os.environ, "XANES_CACHE": str(cache)}
     process = subprocess.Popen(
@@ -64,6 +67,17 @@ def server(tmp_path_factory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def _train_runs(dataset: Path, runs: Path) -> None:
+    """An SVM and a tiny CNN (newest, so Results opens on it) for the Results page to show."""
+    from xanes_core.model import ModelConfig
+    from xanes_core.training import Trainer, TrainingConfig
+
+    tiny = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
+    for model in ("svm", "symmetry"):
+        config = TrainingConfig(dataset=str(dataset), model=model, epochs=3, batch_size=64, model_config=tiny)
+        Trainer(config, out=runs / model).start().join(timeout=60)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -109,5 +123,36 @@ def test_every_page_renders_without_exception(server: str) -> None:
                 assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
                 assert page.locator(".js-plotly-plot").count() > 0, f"no plotly figure on /{path}"
                 assert page.get_by_text("synthetic demo data").first.is_visible()
+        finally:
+            browser.close()
+
+
+def test_training_runs_live_survives_a_reload_and_stops(server: str) -> None:
+    """Start a tiny run from the form, watch its curves, reload the browser, stop it."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        try:
+            page.goto(server)  # through the app's navigation (a first direct link shows a redirect notice)
+            page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
+            page.get_by_role("link", name="Training").click()
+            page.get_by_role("heading", name="Training").wait_for(timeout=30_000)
+            _wait_for_run(page)
+            page.screenshot(path=str(SCREENSHOTS / "training.png"), full_page=True)
+            for label, value in (("Epochs (most)", "200"), ("Filters", "4, 8, 4"), ("Dense units", "16, 8")):
+                page.get_by_label(label, exact=True).fill(value)
+            page.get_by_role("button", name="Start").click()
+            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves after epoch 1
+            page.reload()
+            page.get_by_test_id("stButton").get_by_role("button", name="Stop").wait_for(timeout=30_000)  # still running after reload
+            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(SCREENSHOTS / "training_running.png"), full_page=True)
+            page.get_by_test_id("stButton").get_by_role("button", name="Stop").click()
+            page.get_by_text("stopped on request").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(SCREENSHOTS / "training_stopped.png"), full_page=True)
+            assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
