@@ -39,7 +39,7 @@ def history_curves(history: Sequence[Mapping[str, Any]], quantity: str, *, title
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name,
                                      line=dict(color=colour, dash="dot" if "balanced" in key else "solid")))
-    fig.update_xaxes(title="Epoch", dtick=1 if len(epochs) <= 20 else None, rangemode="tozero")
+    fig.update_xaxes(title="Epoch", dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title=_HISTORY_LABELS[quantity])
     return _layout(fig, title or f"{quantity.capitalize()} per epoch", 380)
 
@@ -98,7 +98,7 @@ def confusion_matrix(confusion: Sequence[Sequence[int]]) -> go.Figure:
     text = [[f"{int(c)}<br>({s:.0%} of true {names[i]})" for c, s in zip(row, srow)]
             for i, (row, srow) in enumerate(zip(counts, shares))]
     fig = go.Figure(go.Heatmap(z=shares, x=[f"predicted {n}" for n in names], y=[f"true {n}" for n in names],
-                               text=text, texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=1,
+                               text=text, texttemplate="%{text}", textfont=dict(size=14), colorscale="Blues", zmin=0, zmax=1,
                                colorbar=dict(title="row fraction"),
                                hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="True class")

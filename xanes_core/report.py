@@ -24,13 +24,14 @@ from xanes_core.results import (METRIC_NAMES, RunResults, class_table, compariso
                                 topological_prevalence)
 
 Block = go.Figure | str
+DEMO_LABEL = "synthetic demo data"
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1150px; margin: 2em auto;
        padding: 0 1em; color: #222; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f4f6f7; } td:first-child, th:first-child { text-align: left; }
+th { background: #f4f6f7; } .text td { text-align: left; } td:first-child, th:first-child { text-align: left; }
 .demo { display: inline-block; background: #fdebd0; color: #9c640c; padding: 0.2em 0.7em; border-radius: 1em; }
 .lead { font-size: 1.1em; }
 .note { color: #555; font-size: 0.9em; }
@@ -38,8 +39,10 @@ th { background: #f4f6f7; } td:first-child, th:first-child { text-align: left; }
 """
 
 
-def _table(frame: pd.DataFrame) -> str:
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="–", border=0, escape=True)
+def _table(frame: pd.DataFrame, text: bool = False) -> str:
+    """A table; ``text`` left-aligns values that are words rather than numbers."""
+    return frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="–", border=0, escape=True,
+                         classes="text" if text else None)
 
 
 def _p(text: str, css: str = "note") -> str:
@@ -97,20 +100,26 @@ def _comparison(runs: Sequence[RunResults]) -> list[Block]:
 def _about(run: RunResults, generated: datetime) -> list[Block]:
     versions = pd.DataFrame(list(software_versions().items()), columns=["package", "version"])
     return [
-        "<h3>Configuration</h3>", _table(config_table(run)),
+        "<h3>Configuration</h3>", _table(config_table(run), text=True),
         "<h3>Dataset provenance</h3>",
-        _table(provenance_table(run.provenance)) if run.provenance
+        _table(provenance_table(run.provenance), text=True) if run.provenance
         else _p(f"The dataset at {run.config.get('dataset')} is no longer available."),
-        "<h3>Software</h3>", _table(versions),
+        "<h3>Software</h3>", _table(versions, text=True),
         _p(f"Report generated {generated.isoformat(timespec='seconds')} by xanes_core.report."),
     ]
 
 
-def _render(blocks: Sequence[Block], first_figure: list[bool]) -> str:
-    """HTML of the blocks; the first figure of the whole report inlines plotly.js, once."""
+def _render(blocks: Sequence[Block], first_figure: list[bool], demo: bool) -> str:
+    """HTML of the blocks; the first figure of the whole report inlines plotly.js, once.
+
+    With ``demo`` each figure carries the demo label itself, so a PNG saved from it keeps it.
+    """
     parts = []
     for block in blocks:
         if isinstance(block, go.Figure):
+            if demo:
+                block.add_annotation(text=DEMO_LABEL, xref="paper", yref="paper", x=1, y=1.08, showarrow=False,
+                                     xanchor="right", font=dict(size=11, color="#b9770e"))
             parts.append(block.to_html(full_html=False, include_plotlyjs=first_figure[0],
                                        config={"displaylogo": False}))
             first_figure[0] = False
@@ -136,8 +145,8 @@ def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
         sections.append(("Runs compared", _comparison([run, *others])))
     sections.append(("Configuration, data and software", _about(run, generated)))
     first_figure = [True]
-    body = "\n".join(f"<h2>{html.escape(title)}</h2>\n{_render(blocks, first_figure)}" for title, blocks in sections)
-    demo = '<p><span class="demo">synthetic demo data</span> this run was trained and tested on the ' \
+    body = "\n".join(f"<h2>{html.escape(title)}</h2>\n{_render(blocks, first_figure, run.is_demo)}" for title, blocks in sections)
+    demo = f'<p><span class="demo">{DEMO_LABEL}</span> this run was trained and tested on the ' \
            "generated demo dataset, not on measured or computed spectra.</p>" if run.is_demo else ""
     title = f"XANES topology classifier: {run.label}"
     subtitle = (f"Dataset {run.config.get('dataset')} · run created {run.config.get('created', '?')} · "

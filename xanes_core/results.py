@@ -143,7 +143,7 @@ def summary_row(results: RunResults) -> dict[str, Any]:
 
 def comparison_table(results: list[RunResults]) -> pd.DataFrame:
     """Runs side by side, one row each."""
-    return pd.DataFrame([summary_row(r) for r in results])
+    return pd.DataFrame([summary_row(r) for r in results]).astype({"epochs run": "Int64"})
 
 
 def config_table(results: RunResults) -> pd.DataFrame:
