@@ -154,19 +154,25 @@ def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:
 
 
 def _show_spectra(loaded: common.Loaded, material: MaterialInput) -> None:
-    """Each spectrum on its element's grid against the training bands; raw vs normalized for measured files."""
+    """Each spectrum on its element's grid against the training bands, and raw vs normalized for
+    measured files; two figures per row so that a many-element material stays on one screen."""
     st.subheader("Spectra")
     st.caption(f"Training spectra of **{loaded.name}** (training split) as bands by class. {NORMALIZATION_NOTE}")
+    figures = []
     for entry in material.spectra:
         bands = _bands(loaded.key, loaded.dataset, entry.element)
-        common.show_figure(plots_predict.spectrum_vs_training(entry, bands), f"predict_{entry.element}", loaded)
+        figures.append((plots_predict.spectrum_vs_training(entry, bands), f"predict_{entry.element}"))
         if entry.normalized is not None and entry.normalized.method != "as computed":
-            common.show_figure(plots_predict.raw_and_normalized(entry.normalized, entry.name),
-                               f"predict_{entry.element}_normalization", loaded)
+            figures.append((plots_predict.raw_and_normalized(entry.normalized, entry.name),
+                            f"predict_{entry.element}_normalization"))
+    for start in range(0, len(figures), 2):
+        for column, (fig, name) in zip(st.columns(2), figures[start:start + 2]):
+            with column:
+                common.show_figure(fig, name, loaded)
 
 
 def _show_prediction(loaded: common.Loaded, prediction: Prediction) -> None:
-    st.subheader("Prediction")
+    st.subheader("Probability")
     metric, gauge = st.columns([1, 3], vertical_alignment="center")
     metric.metric("p(topological)", f"{prediction.p_topological:.1%}",
                   help=f"Model output of run {Path(prediction.run_dir).name} ({prediction.model}).")

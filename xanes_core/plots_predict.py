@@ -66,7 +66,8 @@ def spectrum_vs_training(entry: ElementSpectrum, bands: list[ClassBand]) -> go.F
                                  line=dict(color=CLASS_COLORS[band.label], width=1.5, dash="dash"),
                                  name=f"{CLASS_NAMES[band.label]} median",
                                  hovertemplate="%{x:.1f} eV<br>median μ = %{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=entry.energy, y=entry.mu, mode="lines", name=entry.name,
+    coverage = "" if entry.coverage >= 0.999 else f" ({entry.coverage:.0%} of the grid)"
+    fig.add_trace(go.Scatter(x=entry.energy, y=entry.mu, mode="lines", name=entry.name + coverage,
                              line=dict(color=_MATERIAL_COLOR, width=2.5),
                              hovertemplate="%{x:.1f} eV<br>μ = %{y:.3f}<extra></extra>"))
     fig.add_vline(x=k_edge_energy(entry.element), line=dict(color="#7f8c8d", width=1, dash="dot"),
@@ -74,32 +75,32 @@ def spectrum_vs_training(entry: ElementSpectrum, bands: list[ClassBand]) -> go.F
     fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")
     fig.update_yaxes(title=ABSORPTION_AXIS)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    coverage = "" if entry.coverage >= 0.999 else f" ({entry.coverage:.0%} of the grid covered)"
-    return _layout(fig, f"{entry.element} K edge: {entry.name} on the model's grid{coverage}", 460)
+    return _layout(fig, f"{entry.element} K edge: {entry.name} vs training", 460)
 
 
 def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
-    """The file's curve as measured (left) and after normalization, with E0 marked (right)."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("As read from the file", f"Normalized ({spectrum.method})"))
-    hover = "%{x:.1f} eV<br>μ = %{y:.4g}<extra></extra>"
-    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_raw, mode="lines", name="raw",
-                             line=dict(color="#7f8c8d", width=1.5), hovertemplate=hover), row=1, col=1)
-    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_norm, mode="lines", name="normalized",
-                             line=dict(color=_MATERIAL_COLOR, width=2), hovertemplate=hover), row=1, col=2)
-    for col in (1, 2):
-        fig.add_vline(x=spectrum.e0, line=dict(color="#7f8c8d", width=1, dash="dot"), row=1, col=col)
-    fig.add_annotation(text=f"E0 = {spectrum.e0:,.1f} eV, edge step {spectrum.edge_step:.3g}", xref="x2",
-                       yref="paper", x=spectrum.e0, y=1.0, showarrow=False, xanchor="left", yanchor="top")
+    """The file's curve as measured (grey, right axis) and normalized (black, left axis), E0 marked.
+
+    One panel with two axes rather than two panels: the curves share the energy axis, and the
+    figure stays readable at half the page width beside the training comparison.
+    """
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    hover = "%{x:.1f} eV<br>μ = %{y:.4g}<extra>%{fullData.name}</extra>"
+    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_raw, mode="lines", name="as read from the file",
+                             line=dict(color="#99a3a4", width=1.5), hovertemplate=hover), secondary_y=True)
+    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_norm, mode="lines", name=f"normalized ({spectrum.method})",
+                             line=dict(color=_MATERIAL_COLOR, width=2), hovertemplate=hover), secondary_y=False)
+    fig.add_vline(x=spectrum.e0, line=dict(color="#7f8c8d", width=1, dash="dot"),
+                  annotation_text=f"E0 {spectrum.e0:,.1f} eV", annotation_position="bottom right")
     fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")
-    fig.update_yaxes(title="μ(E) as in the file (arb. units)", row=1, col=1)
-    fig.update_yaxes(title=ABSORPTION_AXIS, row=1, col=2)
-    fig.update_layout(showlegend=False)
-    return _layout(fig, f"{spectrum.element}: {name}, raw and normalized", 380)
+    fig.update_yaxes(title=ABSORPTION_AXIS, secondary_y=False)
+    fig.update_yaxes(title="μ(E) as in the file (arb. units)", secondary_y=True, showgrid=False)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return _layout(fig, f"{spectrum.element}: {name}, edge step {spectrum.edge_step:.3g}", 460)
 
 
 def probability_gauge(p_topological: float, threshold: float) -> go.Figure:
-    """p(topological) as a horizontal bar from 0 to 1, the run's threshold marked."""
+    """p(topological) as a horizontal bar from 0 to 1 over the run's two class regions."""
     fig = go.Figure(go.Indicator(
         mode="gauge", value=p_topological,
         gauge=dict(shape="bullet", axis=dict(range=[0, 1], tickformat=".0%"),
@@ -107,11 +108,10 @@ def probability_gauge(p_topological: float, threshold: float) -> go.Figure:
                    steps=[dict(range=[0, threshold], color="rgba(36,113,163,0.12)"),
                           dict(range=[threshold, 1], color="rgba(192,57,43,0.12)")],
                    threshold=dict(value=threshold, line=dict(color=_MATERIAL_COLOR, width=3), thickness=0.9)),
-        domain=dict(x=[0.05, 0.98], y=[0.25, 0.85]),
+        domain=dict(x=[0.02, 0.98], y=[0.3, 1.0]),
     ))
-    fig.add_annotation(text=f"threshold {threshold:.2f}: trivial below, topological above", x=0.5, y=0.02,
-                       xref="paper", yref="paper", showarrow=False, font=dict(size=12, color="#566573"))
-    return _layout(fig, "Probability of topological", 170)
+    return _layout(fig, f"p(topological) = {p_topological:.1%} · threshold {threshold:.2f} "
+                        "(trivial below, topological above)", 170)
 
 
 def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
@@ -127,4 +127,4 @@ def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
     fig.add_vline(x=0, line=dict(color="#566573", width=1))
     fig.update_xaxes(title="Δ p(topological) from this element's spectrum", tickformat="+.2f", zeroline=False)
     fig.update_yaxes(title="Absorbing element", autorange="reversed")
-    return _layout(fig, "Contribution of each element", 140 + 40 * len(elements))
+    return _layout(fig, "Contribution of each element", 180 + 40 * len(elements))

@@ -30,6 +30,7 @@ PAGES = [
     ("clustering", "Clustering", []),
     ("results", "Results", ["Per class", "Per element", "ROC and PR", "Decision boundary", "Training history",
                             "Compare runs", "Configuration"]),
+    ("predict", "Predict", []),
 ]
 
 pytestmark = [
