@@ -109,17 +109,17 @@ def _choose_run(loaded: common.Loaded) -> Predictor | None:
 def _quick_training(loaded: common.Loaded) -> None:
     """No CNN run yet: one button trains a quick one in the background; progress polls."""
     trainer = _quick_runs().get(loaded.name)
-    active = trainer is not None and not trainer.state.snapshot().finished
-    if not active:
-        st.info("No completed CNN run yet. Train a quick model on this dataset (a few epochs of the paper's "
-                "symmetry CNN, in the background), or a full one on the Training page.", icon=":material/info:")
-        if trainer is not None and trainer.state.snapshot().status == "failed":
-            st.error(f"The quick model failed: {trainer.state.snapshot().message}")
-        if st.button("Train a quick model", type="primary", icon=":material/bolt:", key="predict_quick_train"):
-            _quick_runs().start(loaded)
-            st.rerun()
+    snapshot = trainer.state.snapshot() if trainer is not None else None
+    if snapshot is not None and not snapshot.finished:
+        st.fragment(run_every=_POLL_S)(_quick_progress)(loaded.name)
         return
-    st.fragment(run_every=_POLL_S)(_quick_progress)(loaded.name)
+    st.info("No completed CNN run yet. Train a quick model on this dataset (a few epochs of the paper's "
+            "symmetry CNN, in the background), or a full one on the Training page.", icon=":material/info:")
+    if snapshot is not None and snapshot.status == "failed":
+        st.error(f"The quick model failed: {snapshot.message}")
+    if st.button("Train a quick model", type="primary", icon=":material/bolt:", key="predict_quick_train"):
+        _quick_runs().start(loaded)
+        st.rerun()
 
 
 def _quick_progress(name: str) -> None:
@@ -128,7 +128,8 @@ def _quick_progress(name: str) -> None:
         st.rerun()  # the whole page: the new run appears in the chooser
     done = (snapshot.epoch - 1 + snapshot.batch / snapshot.batches) / snapshot.epochs if snapshot.batches else 0.0
     st.progress(min(max(done, 0.0), 1.0),
-                text=f"Training a quick model: epoch {snapshot.epoch} of {snapshot.epochs or '…'} · {snapshot.message}")
+                text=f"Training a quick model: epoch {snapshot.epoch} of {snapshot.epochs or '…'} · "
+                     f"{snapshot.message}")
 
 
 def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:

@@ -66,7 +66,8 @@ def _questions(result: UploadResult, key: str) -> None:
 
 def _summary(spectrum: Spectrum) -> str:
     kind = "computed, kept in its scale" if spectrum.is_computed else "measured, normalized below"
-    return (f"{spectrum.name} · {spectrum.element} {spectrum.edge or 'K (assumed)'} edge · {spectrum.source_format} · "
+    return (f"{spectrum.name} · {spectrum.element} {spectrum.edge or 'K (assumed)'} edge · "
+            f"{spectrum.source_format} · "
             f"{spectrum.energy.size} points, {spectrum.energy[0]:,.1f}-{spectrum.energy[-1]:,.1f} eV · {kind}")
 
 

@@ -88,7 +88,8 @@ def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
     hover = "%{x:.1f} eV<br>μ = %{y:.4g}<extra>%{fullData.name}</extra>"
     fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_raw, mode="lines", name="as read from the file",
                              line=dict(color="#99a3a4", width=1.5), hovertemplate=hover), secondary_y=True)
-    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_norm, mode="lines", name=f"normalized ({spectrum.method})",
+    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_norm, mode="lines",
+                             name=f"normalized ({spectrum.method})",
                              line=dict(color=_MATERIAL_COLOR, width=2), hovertemplate=hover), secondary_y=False)
     fig.add_vline(x=spectrum.e0, line=dict(color="#7f8c8d", width=1, dash="dot"),
                   annotation_text=f"E0 {spectrum.e0:,.1f} eV", annotation_position="bottom right")

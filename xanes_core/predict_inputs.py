@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from xanes_core.dataset import XanesDataset
 from xanes_core.elements import CHANNELS
-from xanes_core.errors import SpectrumError, XanesError
+from xanes_core.errors import XanesError
 from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum, normalize_for_model, read_spectrum
 from xanes_core.io.athena import parse_athena, parse_athena_json
 from xanes_core.io.columns import parse_columns

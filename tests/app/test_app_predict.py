@@ -133,7 +133,8 @@ def test_space_group_from_a_cif(page: AppTest, fixtures_dir: Path) -> None:
 
 
 def test_malformed_upload_is_an_error_and_the_page_goes_on(page: AppTest, fixtures_dir: Path) -> None:
-    page = _upload(page, ("junk.dat", bytes(range(256)) * 40), _fixture(fixtures_dir, "spectra", "xdi_bad", "bad_14.xdi"))
+    junk = ("junk.dat", bytes(range(256)) * 40)
+    page = _upload(page, junk, _fixture(fixtures_dir, "spectra", "xdi_bad", "bad_14.xdi"))
     assert not page.exception
     assert len(page.error) == 2
     assert "binary" in page.error[0].value and "bad_14.xdi" in page.error[1].value
