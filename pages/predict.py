@@ -68,6 +68,13 @@ def _predictor(run_dir: str, dataset_key: str | None, _dataset: XanesDataset | N
     return Predictor(run_dir, dataset=_dataset)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _sample_prediction(run_dir: str, dataset_key: str, _predictor: Predictor, _dataset: XanesDataset,
+                       sample: int) -> Prediction:
+    """A dataset material's prediction, kept so that moving other widgets does not call the model."""
+    return _predictor.predict_sample(_dataset, sample)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _bands(key: str, _dataset: XanesDataset, element: str) -> list[plots_predict.ClassBand]:
     return plots_predict.training_bands(_dataset, element)
@@ -202,7 +209,7 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction) -> None:
 def _predict(predictor: Predictor, loaded: common.Loaded, material: MaterialInput,
              sample: int | None) -> Prediction | None:
     if sample is not None:
-        return predictor.predict_sample(loaded.dataset, sample)
+        return _sample_prediction(str(predictor.run.run_dir), loaded.key, predictor, loaded.dataset, sample)
     if material.space_group is None and predictor.needs_space_group:
         st.info("Give the material's space group (a number or a CIF) to get a prediction from this symmetry run.",
                 icon=":material/info:")
