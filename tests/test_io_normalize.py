@@ -89,3 +89,13 @@ def test_real_files_normalize(fixtures_dir):
     assert not any("covers only" in w for w in computed.warnings)
     with pytest.raises(SpectrumError, match="L3-edge"):
         normalize_for_model(read_spectrum(fixtures_dir / "spectra" / "xdi" / "pt_metal_rt.xdi"))
+
+
+@pytest.mark.parametrize("name", ["xdi/fe2o3_rt.xdi", "xdi/cu_metal_rt.xdi", "columns/feo_xafs.dat"])
+def test_measured_post_edge_is_flattened_to_one(fixtures_dir, name):
+    """Far above the edge a flattened spectrum oscillates around 1 (no atomic-background slope)."""
+    normalized = normalize_for_model(read_spectrum(fixtures_dir / "spectra" / name))
+    far = normalized.mu_norm[normalized.energy > normalized.e0 + 150]
+    assert far.size > 10
+    assert far.mean() == pytest.approx(1.0, abs=0.03)
+    assert abs(np.polyfit(normalized.energy[normalized.energy > normalized.e0 + 150], far, 1)[0]) < 1e-4

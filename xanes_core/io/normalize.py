@@ -12,7 +12,9 @@ Choice of scale (why measured and computed spectra are treated differently):
   "pre-edge/post-edge"``): E0 from the derivative maximum, a line fitted below the edge is
   subtracted, and a polynomial fitted above the edge sets the edge step to 1 - larch's
   ``preedge`` (the algorithm of Athena), imported lazily because larch costs ~2 s to import.
-  That puts them on the scale of the computed training spectra.
+  Above E0 the spectrum is then *flattened* (Athena's "flat": the post-edge curvature of the
+  atomic background removed), because FEFF spectra carry no such background. That puts them
+  on the scale and shape of the computed training spectra.
 
 Checks raise SpectrumError/ElementError with one line: unknown element, an edge other than
 K, an element without a model channel, an energy range that misses the element's window.
@@ -119,7 +121,7 @@ def _check_window(spectrum: Spectrum, warnings: list[str]) -> None:
 
 
 def _pre_post_edge(spectrum: Spectrum) -> tuple[np.ndarray, float, float]:
-    """larch's pre-edge/post-edge normalization, with a signed edge step check."""
+    """larch's pre-edge/post-edge normalization, flattened above E0, with a signed edge step check."""
     from larch.xafs.pre_edge import preedge
 
     try:
@@ -133,4 +135,9 @@ def _pre_post_edge(spectrum: Spectrum) -> tuple[np.ndarray, float, float]:
             f"{spectrum.name}: no rising absorption edge found (edge step {step:.3g}); "
             "is this mu(E)?"
         )
-    return (spectrum.mu - result["pre_edge"]) / step, float(result["e0"]), step
+    e0 = float(result["e0"])
+    normalized = (spectrum.mu - result["pre_edge"]) / step
+    above = spectrum.energy >= e0
+    background = (result["post_edge"] - result["pre_edge"] - step) / step
+    normalized[above] -= background[above]
+    return normalized, e0, step
