@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from pages import common
@@ -18,7 +19,7 @@ from xanes_core import plots_results, report, runs
 from xanes_core.evaluate import CLASSES
 from xanes_core.paths import datasets_root
 from xanes_core.results import (METRICS, RunResults, class_table, comparison_table, config_table, element_table,
-                                load_results, provenance_table, results_stamp, software_versions,
+                                load_results, provenance_table, results_stamp, software_table,
                                 topological_prevalence)
 
 _NONE = "—"
@@ -51,6 +52,13 @@ def _run_label(run: runs.RunSummary) -> str:
     return f"{run.run_id}{score}"
 
 
+def _table(table: pd.DataFrame, name: str, loaded: common.Loaded) -> None:
+    """A table with scores to three decimals on screen and in full precision in its CSV."""
+    floats = table.select_dtypes("float").columns
+    st.dataframe(table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.3f") for c in floats})
+    common.download_csv(table, name, loaded)
+
+
 def _headline(run: RunResults) -> None:
     test, curves = run.metrics["test"], run.metrics.get("curves") or {}
     columns = st.columns(5)
@@ -75,8 +83,7 @@ def _summary_tab(run: RunResults, loaded: common.Loaded) -> None:
         common.show_figure(plots_results.class_metric_bars(run.metrics["test"]), f"{run.run_id}_class_metrics", loaded)
     with right:
         common.show_figure(plots_results.confusion_matrix(run.metrics["confusion"]), f"{run.run_id}_confusion", loaded)
-    st.dataframe(table, hide_index=True)
-    common.download_csv(table, f"{run.run_id}_class_metrics", loaded)
+    _table(table, f"{run.run_id}_class_metrics", loaded)
 
 
 def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
@@ -87,9 +94,7 @@ def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
         with tab:
             for metric in METRICS:
                 common.show_figure(figures[(metric, name)], f"{run.run_id}_ptable_{metric}_{name}", loaded)
-    table = element_table(run)
-    st.dataframe(table, hide_index=True)
-    common.download_csv(table, f"{run.run_id}_per_element", loaded)
+    _table(element_table(run), f"{run.run_id}_per_element", loaded)
 
 
 def _curves_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
@@ -128,8 +133,7 @@ def _compare_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
         st.info("Choose a second run under “Compare with” to see two runs side by side.")
         return
     table = comparison_table(shown)
-    st.dataframe(table, hide_index=True)
-    common.download_csv(table, "comparison", loaded)
+    _table(table, "comparison", loaded)
     common.show_figure(plots_results.comparison_bars(table), "comparison", loaded)
 
 
@@ -137,18 +141,15 @@ def _about_tab(run: RunResults, loaded: common.Loaded) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**Configuration**")
-        config = config_table(run)
-        st.dataframe(config, hide_index=True)
-        common.download_csv(config, f"{run.run_id}_config", loaded)
+        _table(config_table(run), f"{run.run_id}_config", loaded)
     with right:
         st.markdown("**Dataset provenance**")
         if run.provenance:
-            st.dataframe(provenance_table(run.provenance), hide_index=True)
+            _table(provenance_table(run.provenance), f"{run.run_id}_provenance", loaded)
         else:
             st.caption(f"The dataset at {run.config.get('dataset')} is no longer available.")
         st.markdown("**Software**")
-        versions = software_versions()
-        st.dataframe({"package": list(versions), "version": list(versions.values())}, hide_index=True)
+        _table(software_table(), "software", loaded)
 
 
 loaded = common.current()

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from xanes_core import plots_results
 from xanes_core.atomic import write_text
 from xanes_core.results import (METRIC_NAMES, RunResults, class_table, comparison_table, config_table,
-                                element_table, load_results, provenance_table, software_versions,
+                                element_table, load_results, provenance_table, software_table,
                                 topological_prevalence)
 
 Block = go.Figure | str
@@ -98,13 +98,12 @@ def _comparison(runs: Sequence[RunResults]) -> list[Block]:
 
 
 def _about(run: RunResults, generated: datetime) -> list[Block]:
-    versions = pd.DataFrame(list(software_versions().items()), columns=["package", "version"])
     return [
         "<h3>Configuration</h3>", _table(config_table(run), text=True),
         "<h3>Dataset provenance</h3>",
         _table(provenance_table(run.provenance), text=True) if run.provenance
         else _p(f"The dataset at {run.config.get('dataset')} is no longer available."),
-        "<h3>Software</h3>", _table(versions, text=True),
+        "<h3>Software</h3>", _table(software_table(), text=True),
         _p(f"Report generated {generated.isoformat(timespec='seconds')} by xanes_core.report."),
     ]
 

@@ -170,8 +170,12 @@ def provenance_table(provenance: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({"field": list(flat), "value": [_text(v) for v in flat.values()]})
 
 
-def software_versions() -> dict[str, str]:
+def software_table() -> pd.DataFrame:
     """Python and key package versions from installed metadata (imports nothing heavy)."""
+    return pd.DataFrame(list(_software_versions().items()), columns=["package", "version"])
+
+
+def _software_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in _VERSIONED:
         try:

@@ -157,3 +157,30 @@ def test_training_runs_live_survives_a_reload_and_stops(server: str) -> None:
             assert page.locator('[data-testid="stException"]').count() == 0
         finally:
             browser.close()
+
+
+def test_results_compare_and_report_download(server: str) -> None:
+    """Compare the two prepared runs and download the report the button builds on click."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True)
+        try:
+            page.goto(server)
+            page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
+            page.get_by_role("link", name="Results").click()
+            page.get_by_role("heading", name="Results").wait_for(timeout=30_000)
+            _wait_for_run(page)
+            page.get_by_test_id("stSelectbox").filter(has_text="Compare with").click()
+            page.get_by_role("option", name="svm", exact=False).click()
+            _wait_for_run(page)
+            page.get_by_role("tab", name="Compare runs").click()
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(SCREENSHOTS / "results_compared.png"), full_page=True)
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="Download report (HTML)").click()
+            html = Path(download.value.path()).read_text()
+            assert html.startswith("<!DOCTYPE html>") and "Runs compared" in html
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()
