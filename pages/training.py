@@ -195,6 +195,7 @@ def _live(loaded: common.Loaded, watched: tuple[str, ...]) -> None:
     if tuple(t.run_dir.name for t in active) != watched:
         st.rerun()
     shown = active or trainers.all()[-1:]
+    st.subheader("Live" if active else "Last run started on this server")
     if not shown:
         st.caption("No run in progress. Runs started here show their progress and curves live.")
     for trainer in shown:
@@ -219,7 +220,6 @@ common.page_header("Training", loaded, "Train a classifier on this dataset's tra
                    "it keeps running in the background when you leave the page.")
 st.caption(f"Training device: **{_device()}**. One run trains at a time; further runs wait in a queue.")
 _form(loaded)
-st.subheader("Live")
 watched = tuple(t.run_dir.name for t in _trainers().active())
 st.fragment(run_every=_POLL_S if watched else None)(_live)(loaded, watched)
 st.subheader("All runs")
