@@ -6,16 +6,19 @@ page gets the same caching, the same error wording and the same download behavio
 Caching: the dataset is held with ``st.cache_resource`` (one object shared by all sessions,
 keyed by folder and manifest time, so a rebuilt dataset is reloaded). Pages cache derived
 tables with ``st.cache_data`` keyed by :attr:`Loaded.key`, passing the dataset itself as an
-underscore argument that Streamlit does not hash.
+underscore argument that Streamlit does not hash. The background trainers of every page are
+held in one ``st.cache_resource`` registry (:func:`trainers`), so each page sees every run.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -24,6 +27,9 @@ import streamlit as st
 from xanes_core.dataset import XanesDataset, list_datasets
 from xanes_core.errors import DatasetError, XanesError
 from xanes_core.paths import datasets_root, default_demo_path
+
+if TYPE_CHECKING:  # xanes_core.training imports TensorFlow: only pages that train pay for it
+    from xanes_core.training import Trainer, TrainingConfig
 
 DEMO_NAME = default_demo_path().name
 DEMO_LABEL = "synthetic demo data"
@@ -46,6 +52,53 @@ class Loaded:
 def _load(path: str, stamp: int) -> XanesDataset:
     """``stamp`` (manifest mtime) is only part of the cache key: a rebuilt folder reloads."""
     return XanesDataset.load(path)
+
+
+class TrainerRegistry:
+    """Every Trainer this server process started from any page, oldest first, shared by all sessions.
+
+    One registry (not one per page) so that a run started on one page, e.g. Predict's quick
+    model, shows its live progress on the Training page too. A ``key`` names a run that must not
+    be started twice at once (two people clicking the same button start one run).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: list[Trainer] = []
+        self._keyed: dict[str, Trainer] = {}
+
+    def start(self, config: TrainingConfig, loaded: Loaded, key: str | None = None) -> Trainer:
+        """Start a run in the background; with ``key``, the unfinished run of that key if there is one."""
+        from xanes_core.training import Trainer  # TensorFlow loads on the first run, not with every page
+
+        with self._lock:
+            current = self._keyed.get(key) if key is not None else None
+            if current is not None and not current.state.snapshot().finished:
+                return current
+            trainer = Trainer(config, dataset=loaded.dataset)
+            self._started.append(trainer)
+            if key is not None:
+                self._keyed[key] = trainer
+        return trainer.start()
+
+    def get(self, key: str) -> Trainer | None:
+        """The latest run started under ``key``, finished or not."""
+        with self._lock:
+            return self._keyed.get(key)
+
+    def all(self) -> list[Trainer]:
+        with self._lock:
+            return list(self._started)
+
+    def active(self) -> list[Trainer]:
+        """Runs queued or running."""
+        return [t for t in self.all() if not t.state.snapshot().finished]
+
+
+@st.cache_resource
+def trainers() -> TrainerRegistry:
+    """The process-wide registry (not session state: a run outlives page switches and reloads)."""
+    return TrainerRegistry()
 
 
 def _available() -> list[str]:

@@ -9,7 +9,6 @@ are read, before any run exists, so a person can check the inputs while a quick 
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +23,7 @@ from xanes_core.paths import datasets_root
 from xanes_core.predict import MaterialInput, Prediction, Predictor, prepare_material
 from xanes_core.predict_inputs import sample_material
 from xanes_core.symmetry import symmetry_info
-from xanes_core.training import Trainer, TrainingConfig
+from xanes_core.training import TrainingConfig
 
 SOURCES = ("Material from the dataset", "Upload spectrum files")
 # A quick model: the paper's symmetry CNN, few epochs and no shift augmentation (about 20 s on
@@ -35,31 +34,6 @@ NORMALIZATION_NOTE = ("Measured spectra are normalized as in Athena (pre-edge li
                       "to 1 at E0) to match the FEFF-computed training spectra; computed spectra keep their scale.")
 CONTRIBUTION_NOTE = ("Each bar is p(topological) with every spectrum minus p(topological) with that element's "
                      "spectrum removed (the element then counts as absent): positive values push towards topological.")
-
-
-class _QuickRuns:
-    """The quick-model trainer of each dataset in this server process, shared by all sessions,
-    so two people clicking at once start one run."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._trainers: dict[str, Trainer] = {}
-
-    def get(self, name: str) -> Trainer | None:
-        with self._lock:
-            return self._trainers.get(name)
-
-    def start(self, loaded: common.Loaded) -> None:
-        with self._lock:
-            current = self._trainers.get(loaded.name)
-            if current is None or current.state.snapshot().finished:
-                config = TrainingConfig(dataset=str(datasets_root() / loaded.name), **QUICK)
-                self._trainers[loaded.name] = Trainer(config, dataset=loaded.dataset).start()
-
-
-@st.cache_resource
-def _quick_runs() -> _QuickRuns:
-    return _QuickRuns()
 
 
 @st.cache_resource(show_spinner="Loading the model and its training-set embedding…", max_entries=4)
@@ -115,7 +89,7 @@ def _choose_run(loaded: common.Loaded) -> Predictor | None:
 
 def _quick_training(loaded: common.Loaded) -> None:
     """No CNN run yet: one button trains a quick one in the background; progress polls."""
-    trainer = _quick_runs().get(loaded.name)
+    trainer = common.trainers().get(_quick_key(loaded.name))
     snapshot = trainer.state.snapshot() if trainer is not None else None
     if snapshot is not None and not snapshot.finished:
         st.fragment(run_every=_POLL_S)(_quick_progress)(loaded.name)
@@ -125,12 +99,18 @@ def _quick_training(loaded: common.Loaded) -> None:
     if snapshot is not None and snapshot.status == "failed":
         st.error(f"The quick model failed: {snapshot.message}")
     if st.button("Train a quick model", type="primary", icon=":material/bolt:", key="predict_quick_train"):
-        _quick_runs().start(loaded)
+        config = TrainingConfig(dataset=str(datasets_root() / loaded.name), **QUICK)
+        common.trainers().start(config, loaded, key=_quick_key(loaded.name))
         st.rerun()
 
 
+def _quick_key(name: str) -> str:
+    """One quick model per dataset at a time: two sessions clicking at once start one run."""
+    return f"quick:{name}"
+
+
 def _quick_progress(name: str) -> None:
-    snapshot = _quick_runs().get(name).state.snapshot()
+    snapshot = common.trainers().get(_quick_key(name)).state.snapshot()
     if snapshot.finished:
         st.rerun()  # the whole page: the new run appears in the chooser
     done = (snapshot.epoch - 1 + snapshot.batch / snapshot.batches) / snapshot.epochs if snapshot.batches else 0.0

@@ -1,15 +1,16 @@
 """Training: configure a run, start it in the background, watch its curves live, stop it.
 
-The :class:`~xanes_core.training.Trainer` objects of this server process are kept in
-``st.cache_resource`` (:func:`_trainers`), not in session state: a run keeps going and stays
-visible when the user switches page or reloads the browser, and every other session sees it.
-Pages only read the trainers' locked state; the training thread never touches Streamlit.
-Runs started elsewhere (the CLI, an earlier server) appear in the table, read from disk.
+The :class:`~xanes_core.training.Trainer` objects of this server process are kept in the shared
+registry :func:`pages.common.trainers` (``st.cache_resource``), not in session state: a run keeps
+going and stays visible when the user switches page or reloads the browser, and every session
+sees every run, including Predict's quick model. The live panel polls while any run of the
+registry is queued or running, whichever session started it. Pages only read the trainers'
+locked state; the training thread never touches Streamlit. Runs started elsewhere (the CLI, an
+earlier server) appear in the table, read from disk.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import asdict
 from pathlib import Path
 
@@ -27,32 +28,6 @@ from xanes_core.training import Trainer, TrainingConfig, TrainingSnapshot
 _POLL_S = 1.0
 _DEFAULTS = TrainingConfig(dataset="")
 _ARCH = ModelConfig()
-
-
-class _Trainers:
-    """Trainers started by this server process, oldest first (one shared list for all sessions)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._started: list[Trainer] = []
-
-    def start(self, config: TrainingConfig, loaded: common.Loaded) -> Trainer:
-        trainer = Trainer(config, dataset=loaded.dataset)
-        with self._lock:
-            self._started.append(trainer)
-        return trainer.start()
-
-    def all(self) -> list[Trainer]:
-        with self._lock:
-            return list(self._started)
-
-    def active(self) -> list[Trainer]:
-        return [t for t in self.all() if not t.state.snapshot().finished]
-
-
-@st.cache_resource
-def _trainers() -> _Trainers:
-    return _Trainers()
 
 
 @st.cache_resource
@@ -132,7 +107,7 @@ def _form(loaded: common.Loaded) -> None:
         model_config = _model_config(architecture) if is_cnn else ModelConfig()
         config = TrainingConfig(dataset=str(datasets_root() / loaded.name), model=model,
                                 model_config=model_config, **settings)
-        _trainers().start(config, loaded)
+        common.trainers().start(config, loaded)
         st.rerun()  # redraw with the live panel polling
 
 
@@ -190,7 +165,7 @@ def _panel(trainer: Trainer, loaded: common.Loaded) -> None:
 
 def _live(loaded: common.Loaded, watched: tuple[str, ...]) -> None:
     """Polled while runs are active; a full rerun when the set of active runs changes."""
-    trainers = _trainers()
+    trainers = common.trainers()
     active = trainers.active()
     if tuple(t.run_dir.name for t in active) != watched:
         st.rerun()
@@ -220,7 +195,7 @@ common.page_header("Training", loaded, "Train a classifier on this dataset's tra
                    "it keeps running in the background when you leave the page.")
 st.caption(f"Training device: **{_device()}**. One run trains at a time; further runs wait in a queue.")
 _form(loaded)
-watched = tuple(t.run_dir.name for t in _trainers().active())
+watched = tuple(t.run_dir.name for t in common.trainers().active())
 st.fragment(run_every=_POLL_S if watched else None)(_live)(loaded, watched)
 st.subheader("All runs")
 _runs_table(loaded)

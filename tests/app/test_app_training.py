@@ -90,6 +90,19 @@ def test_stop_cancels_a_running_run(page: AppTest) -> None:
     assert_clean(page)
 
 
+def test_quick_model_from_predict_shows_live_on_training(page: AppTest) -> None:
+    """Predict and Training share one trainer registry: the quick model's panel is live here too."""
+    predict = page.switch_page("pages/predict.py").run()
+    predict.button(key="predict_quick_train").click().run()
+    training = predict.switch_page("pages/training.py").run()
+    assert_clean(training)
+    assert "Live" in [s.value for s in training.subheader]
+    wait_until(training, lambda p: any(b.key == _stop_key(p) for b in p.button))
+    training.button(key=_stop_key(training)).click().run()
+    wait_until(training, lambda p: status_of(p) in ("cancelled", "completed"), timeout=60)
+    assert_clean(training)
+
+
 def test_bad_architecture_is_an_error_message(page: AppTest) -> None:
     page.text_input(key="train_dense").set_value("64")
     page.button(key="train_start").click().run()
