@@ -7,7 +7,7 @@ import gzip
 import numpy as np
 import pytest
 
-from xanes_core.errors import SpectrumError, XanesError
+from xanes_core.errors import ColumnChoiceNeeded, SpectrumError, XanesError
 from xanes_core.io import read_spectrum
 
 
@@ -121,6 +121,9 @@ def test_ambiguous_columns_list_them_and_explicit_choice_works():
     spectrum = read_bytes((header + rows).encode(), columns=("energy", "ifluor"))
     assert spectrum.metadata["mu_from"] == "ifluor"
     one_line_error((header + rows).encode(), "no column 'mu'", columns=("energy", "mu"))
+    with pytest.raises(ColumnChoiceNeeded) as raised:  # typed, so a page can ask without reading the text
+        read_bytes((header + rows).encode())
+    assert raised.value.labels == ("energy", "i0", "itrans", "ifluor")
 
 
 def test_transmission_mu_from_named_columns():

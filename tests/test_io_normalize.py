@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xanes_core.errors import ElementError, SpectrumError
+from xanes_core.errors import ElementError, ElementNeeded, SpectrumError
 from xanes_core.io import normalize_for_model, read_spectrum
 from xanes_core.io.spectrum import Spectrum
 
@@ -42,7 +42,7 @@ def test_computed_spectrum_keeps_its_scale():
 
 
 def test_unknown_element_is_asked_for():
-    with pytest.raises(SpectrumError, match="element unknown: give it"):
+    with pytest.raises(ElementNeeded, match="element unknown: give it"):
         normalize_for_model(make(ENERGY, MEASURED, element=None))
 
 

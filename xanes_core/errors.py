@@ -19,6 +19,22 @@ class SpectrumError(XanesError):
     """A spectrum file or array cannot be read or used (format, values, edge, element)."""
 
 
+class ColumnChoiceNeeded(SpectrumError):
+    """A column file's energy and mu columns are ambiguous: the person must choose them.
+
+    Typed (not recognized by its wording) so that a caller can ask the question;
+    ``labels`` are every column label of the file, to choose from.
+    """
+
+    def __init__(self, message: str, labels: list[str] | tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.labels: tuple[str, ...] = tuple(labels)
+
+
+class ElementNeeded(SpectrumError):
+    """Neither the file nor its edge energy says which element absorbs: the person must say."""
+
+
 class ElementError(XanesError):
     """An element the model has no channel for, or a symbol that is not an element."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from xanes_core.dataset import XanesDataset
 from xanes_core.elements import CHANNELS
-from xanes_core.errors import XanesError
+from xanes_core.errors import ColumnChoiceNeeded, ElementNeeded, XanesError
 from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum, normalize_for_model, read_spectrum
 from xanes_core.io.athena import parse_athena, parse_athena_json
 from xanes_core.io.columns import parse_columns
@@ -22,8 +22,6 @@ from xanes_core.io.source import decode_text, load_bytes
 from xanes_core.io.xdi import parse_xdi
 from xanes_core.predict import ElementSpectrum, MaterialInput
 
-# The readers end their message with this when energy/mu columns are ambiguous (io.columns).
-NEEDS_COLUMNS = "Choose the energy and mu columns"
 EDGES = ("K", "L1", "L2", "L3", "M1", "M2", "M3", "M4", "M5")
 # Any two columns by number: parsers accept this pair and report every column's label.
 _ANY_COLUMNS = ("1", "2")
@@ -81,16 +79,16 @@ def read_upload(raw: bytes, name: str, choices: Choices = Choices(),
     try:
         spectrum = read_spectrum(raw, name, element=choices.element, edge=choices.edge,
                                  columns=choices.columns, group=group, max_bytes=max_bytes)
+    except ColumnChoiceNeeded as exc:
+        return replace(result, column_labels=exc.labels, error=str(exc))
     except XanesError as exc:
-        if NEEDS_COLUMNS in str(exc):
-            result = replace(result, column_labels=column_labels(raw, name, max_bytes))
         return replace(result, error=str(exc))
     result = replace(result, spectrum=spectrum, ask_edge=result.ask_edge or spectrum.edge is None)
-    if spectrum.element is None:
-        return replace(result, ask_element=True, error=f"{name}: the file does not say which element "
-                       "absorbs and its edge energy matches no tabulated edge; choose the element.")
     try:
         normalize_for_model(spectrum)
+    except ElementNeeded:
+        return replace(result, ask_element=True, error=f"{name}: the file does not say which element "
+                       "absorbs and its edge energy matches no tabulated edge; choose the element.")
     except XanesError as exc:
         return replace(result, error=str(exc))
     return result

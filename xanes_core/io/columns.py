@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xanes_core.errors import SpectrumError
+from xanes_core.errors import ColumnChoiceNeeded, SpectrumError
 from xanes_core.io.spectrum import ParsedSpectrum
 
 _SPLIT = re.compile(r"[\s,;]+")
@@ -142,9 +142,9 @@ def pick_columns(
     keys = [_key(label) for label in labels]
     energy_index = _energy_index(keys, table, units)
     if energy_index is None:
-        raise SpectrumError(
+        raise ColumnChoiceNeeded(
             f"{name}: cannot tell which column is energy; columns: {', '.join(labels)}. "
-            "Choose the energy and mu columns."
+            "Choose the energy and mu columns.", labels,
         )
     energy = table[:, energy_index]
     others = [i for i in range(len(keys)) if i != energy_index]
@@ -164,9 +164,9 @@ def pick_columns(
         return Picked(energy, mu, how, (f"mu computed as {how}.",))
     if not direct and len(others) == 1:
         return Picked(energy, table[:, others[0]], labels[others[0]], ())
-    raise SpectrumError(
+    raise ColumnChoiceNeeded(
         f"{name}: more than one way to get mu; columns: {', '.join(labels)}. "
-        "Choose the energy and mu columns."
+        "Choose the energy and mu columns.", labels,
     )
 
 

@@ -16,8 +16,9 @@ Choice of scale (why measured and computed spectra are treated differently):
   atomic background removed), because FEFF spectra carry no such background. That puts them
   on the scale and shape of the computed training spectra.
 
-Checks raise SpectrumError/ElementError with one line: unknown element, an edge other than
-K, an element without a model channel, an energy range that misses the element's window.
+Checks raise SpectrumError/ElementError with one line: unknown element (ElementNeeded, so a
+caller can ask for it), an edge other than K, an element without a model channel, an energy
+range that misses the element's window.
 Warnings: partial coverage of the window (below 70%), E0 far from the tabulated K edge
 (15 eV for measured, 30 eV for computed spectra; see the constants for why).
 """
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from xanes_core.elements import channel_index, energy_grid, k_edge_energy
-from xanes_core.errors import SpectrumError
+from xanes_core.errors import ElementNeeded, SpectrumError
 from xanes_core.io.detect import find_e0
 from xanes_core.io.spectrum import Spectrum
 
@@ -62,7 +63,7 @@ class NormalizedSpectrum:
 def normalize_for_model(spectrum: Spectrum) -> NormalizedSpectrum:
     """Check that the K-edge model can use this spectrum, and put it on the training scale."""
     if spectrum.element is None:
-        raise SpectrumError(
+        raise ElementNeeded(
             f"{spectrum.name}: element unknown: give it (the absorbing element, e.g. 'Fe')."
         )
     channel_index(spectrum.element)  # ElementError when the model has no channel for it
