@@ -27,12 +27,12 @@ import streamlit as st
 from xanes_core.dataset import XanesDataset, list_datasets
 from xanes_core.errors import DatasetError, XanesError
 from xanes_core.paths import datasets_root, default_demo_path
+from xanes_core.plots import DEMO_LABEL, label_demo
 
 if TYPE_CHECKING:  # xanes_core.training imports TensorFlow: only pages that train pay for it
     from xanes_core.training import Trainer, TrainingConfig
 
 DEMO_NAME = default_demo_path().name
-DEMO_LABEL = "synthetic demo data"
 _CHOICE_KEY = "dataset_name"
 _SHELL_KEY = "_shell_ran"
 _PNG_WIDTH = 1100
@@ -206,8 +206,7 @@ def show_figure(fig: go.Figure, name: str, loaded: Loaded) -> None:
     The label is drawn into the figure itself so that an exported PNG cannot lose it.
     """
     if loaded.dataset.is_demo:
-        fig.add_annotation(text=DEMO_LABEL, xref="paper", yref="paper", x=1, y=1.08, showarrow=False,
-                           xanchor="right", font=dict(size=11, color="#b9770e"))
+        label_demo(fig)
     height = fig.layout.height or 450
     config = {
         "displaylogo": False,

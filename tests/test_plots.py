@@ -88,3 +88,8 @@ def test_bar_charts(demo) -> None:
 def test_empty_inputs_do_not_crash() -> None:
     plots.periodic_table({}, title="t", colorbar_title="c", log=True)
     plots.count_periodic_tables(pd.DataFrame(columns=["element", "n_topological", "n_trivial", "ratio"]))
+
+
+def test_demo_label_is_drawn_into_the_figure():
+    fig = plots.label_demo(go.Figure())
+    assert [a.text for a in fig.layout.annotations] == [plots.DEMO_LABEL]

@@ -29,11 +29,23 @@ _SPLIT_SYMBOLS = {"train": "circle", "validation": "diamond", "test": "x"}
 ENERGY_AXIS = "Energy (eV)"
 ABSORPTION_AXIS = "Absorption μ(E) (normalized)"
 _N_TABLE_ROWS = 10  # 7 periods, a gap, lanthanides, actinides
+DEMO_LABEL = "synthetic demo data"
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+def base_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    """Title, height, template and margins shared by every figure builder, so they look alike."""
     fig.update_layout(title=title, height=height, template="plotly_white",
                       margin=dict(l=60, r=30, t=60, b=50))
+    return fig
+
+
+def label_demo(fig: go.Figure) -> go.Figure:
+    """Write the demo label into the figure (top right), so an exported PNG cannot lose it.
+
+    Used by the dashboard and the HTML report alike, so demo figures are labelled the same way.
+    """
+    fig.add_annotation(text=DEMO_LABEL, xref="paper", yref="paper", x=1, y=1.08, showarrow=False,
+                       xanchor="right", font=dict(size=11, color="#b9770e"))
     return fig
 
 
@@ -90,7 +102,7 @@ def periodic_table(values: Mapping[str, float], *, title: str, colorbar_title: s
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     fig.add_annotation(text="grey: no data", x=0.6, y=8, showarrow=False, xanchor="left",
                        font=dict(size=11, color="#666"))
-    return _layout(fig, title, 500)
+    return base_layout(fig, title, 500)
 
 
 def _log_ticks(low: float, high: float) -> list[float]:
@@ -174,7 +186,7 @@ def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[in
             ))
     fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")  # "90,520" rather than "90.52k"
     fig.update_yaxes(title=ABSORPTION_AXIS)
-    return _layout(fig, title, 450)
+    return base_layout(fig, title, 450)
 
 
 def element_count_bars(table: pd.DataFrame) -> go.Figure:
@@ -187,7 +199,7 @@ def element_count_bars(table: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="group")
     fig.update_xaxes(title="Distinct absorbing elements per material", dtick=1)
     fig.update_yaxes(title="Materials (count)")
-    return _layout(fig, "Materials by number of absorbing elements", 380)
+    return base_layout(fig, "Materials by number of absorbing elements", 380)
 
 
 def split_balance_bars(balance: pd.DataFrame) -> go.Figure:
@@ -207,7 +219,7 @@ def split_balance_bars(balance: pd.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack")
     fig.update_xaxes(title="Absorbing element", tickangle=-90)
     fig.update_yaxes(title="Fraction of the element's samples", range=[0, 1], tickformat=".0%")
-    return _layout(fig, "Split balance per absorbing element", 420)
+    return base_layout(fig, "Split balance per absorbing element", 420)
 
 
 def clustering_regions(result: ElementClustering) -> go.Figure:
@@ -237,4 +249,4 @@ def clustering_regions(result: ElementClustering) -> go.Figure:
     variance = result.explained_variance
     fig.update_xaxes(title=f"PC 1 score (arb. units; {variance[0]:.0%} of variance)")
     fig.update_yaxes(title=f"PC 2 score (arb. units; {variance[1]:.0%} of variance)")
-    return _layout(fig, f"{result.symbol} K-edge: PCA + k-means decision regions", 520)
+    return base_layout(fig, f"{result.symbol} K-edge: PCA + k-means decision regions", 520)

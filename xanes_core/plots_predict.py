@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from xanes_core.dataset import XanesDataset
 from xanes_core.elements import CHANNELS, k_edge_energy
 from xanes_core.io import NormalizedSpectrum
-from xanes_core.plots import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, _layout
+from xanes_core.plots import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
 from xanes_core.predict import CLASS_NAMES, Contribution, ElementSpectrum
 
 BAND_QUANTILES = (0.1, 0.5, 0.9)
@@ -75,7 +75,7 @@ def spectrum_vs_training(entry: ElementSpectrum, bands: list[ClassBand]) -> go.F
     fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")
     fig.update_yaxes(title=ABSORPTION_AXIS)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    return _layout(fig, f"{entry.element} K edge: {entry.name} vs training", 460)
+    return base_layout(fig, f"{entry.element} K edge: {entry.name} vs training", 460)
 
 
 def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
@@ -97,7 +97,7 @@ def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
     fig.update_yaxes(title=ABSORPTION_AXIS, secondary_y=False)
     fig.update_yaxes(title="μ(E) as in the file (arb. units)", secondary_y=True, showgrid=False)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    return _layout(fig, f"{spectrum.element}: {name}, edge step {spectrum.edge_step:.3g}", 460)
+    return base_layout(fig, f"{spectrum.element}: {name}, edge step {spectrum.edge_step:.3g}", 460)
 
 
 def probability_gauge(p_topological: float, threshold: float) -> go.Figure:
@@ -111,7 +111,7 @@ def probability_gauge(p_topological: float, threshold: float) -> go.Figure:
                    threshold=dict(value=threshold, line=dict(color=_MATERIAL_COLOR, width=3), thickness=0.9)),
         domain=dict(x=[0.02, 0.98], y=[0.3, 1.0]),
     ))
-    return _layout(fig, f"p(topological) = {p_topological:.1%} · threshold {threshold:.2f} "
+    return base_layout(fig, f"p(topological) = {p_topological:.1%} · threshold {threshold:.2f} "
                         "(trivial below, topological above)", 170)
 
 
@@ -128,4 +128,4 @@ def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
     fig.add_vline(x=0, line=dict(color="#566573", width=1))
     fig.update_xaxes(title="Δ p(topological) from this element's spectrum", tickformat="+.2f", zeroline=False)
     fig.update_yaxes(title="Absorbing element", autorange="reversed")
-    return _layout(fig, "Contribution of each element", 180 + 40 * len(elements))
+    return base_layout(fig, "Contribution of each element", 180 + 40 * len(elements))

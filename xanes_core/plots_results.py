@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from xanes_core.elements import CHANNELS
 from xanes_core.evaluate import CLASSES, THRESHOLD
-from xanes_core.plots import CLASS_COLORS, _layout, periodic_table
+from xanes_core.plots import CLASS_COLORS, base_layout, periodic_table
 from xanes_core.results import METRIC_NAMES, METRICS
 
 _HISTORY_LABELS = {"loss": "Loss (weighted binary cross-entropy)", "accuracy": "Accuracy (fraction correct)"}
@@ -41,7 +41,7 @@ def history_curves(history: Sequence[Mapping[str, Any]], quantity: str, *, title
                                      line=dict(color=colour, dash="dot" if "balanced" in key else "solid")))
     fig.update_xaxes(title="Epoch", dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title=_HISTORY_LABELS[quantity])
-    return _layout(fig, title or f"{quantity.capitalize()} per epoch", 380)
+    return base_layout(fig, title or f"{quantity.capitalize()} per epoch", 380)
 
 
 def class_metric_bars(test: Mapping[str, Any], *, title: str = "Test metrics per class") -> go.Figure:
@@ -53,7 +53,7 @@ def class_metric_bars(test: Mapping[str, Any], *, title: str = "Test metrics per
     ])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="Score (fraction)", range=[0, 1.1])
-    return _layout(fig, title, 380)
+    return base_layout(fig, title, 380)
 
 
 def _element_hover(symbol: str, values: Mapping[str, Any] | None, name: str) -> str:
@@ -103,7 +103,7 @@ def confusion_matrix(confusion: Sequence[Sequence[int]]) -> go.Figure:
                                hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="True class")
     fig.update_xaxes(title=f"Predicted class (threshold {THRESHOLD})", side="bottom")
-    return _layout(fig, "Confusion matrix (test split)", 380)
+    return base_layout(fig, "Confusion matrix (test split)", 380)
 
 
 def _curve_figure(traces: list[go.Scatter], title: str, x_title: str, y_title: str) -> go.Figure:
@@ -111,7 +111,7 @@ def _curve_figure(traces: list[go.Scatter], title: str, x_title: str, y_title: s
     fig.update_xaxes(title=x_title, range=[0, 1], constrain="domain")
     fig.update_yaxes(title=y_title, range=[0, 1.02])
     fig.update_layout(legend=dict(x=0.98, y=0.02, xanchor="right", yanchor="bottom"))
-    return _layout(fig, title, 420)
+    return base_layout(fig, title, 420)
 
 
 def roc_curves(curves: Mapping[str, Mapping[str, Any] | None], *, title: str = "ROC curve (test split)") -> go.Figure:
@@ -175,7 +175,7 @@ def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str]
     variance = projection.get("explained_variance_ratio") or [np.nan, np.nan]
     fig.update_xaxes(title=f"{method}1 (arb. units; {variance[0]:.0%} of variance)", range=x_range)
     fig.update_yaxes(title=f"{method}2 (arb. units; {variance[1]:.0%} of variance)", range=y_range)
-    return _layout(fig, "Test samples in the model's feature space, with its decision boundary", 520)
+    return base_layout(fig, "Test samples in the model's feature space, with its decision boundary", 520)
 
 
 def _boundary_line(w: Sequence[float], b: float, x_range: tuple[float, float],
@@ -196,4 +196,4 @@ def comparison_bars(table: pd.DataFrame) -> go.Figure:
     ])
     fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
     fig.update_yaxes(title="Score (fraction)", range=[0, 1.1])
-    return _layout(fig, "Runs compared on the test split", 440)
+    return base_layout(fig, "Runs compared on the test split", 440)

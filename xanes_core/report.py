@@ -18,13 +18,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from xanes_core import plots_results
+from xanes_core.plots import DEMO_LABEL, label_demo
 from xanes_core.atomic import write_text
 from xanes_core.results import (METRIC_NAMES, RunResults, class_table, comparison_table, config_table,
                                 element_table, load_results, provenance_table, software_table,
                                 topological_prevalence)
 
 Block = go.Figure | str
-DEMO_LABEL = "synthetic demo data"
 _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1150px; margin: 2em auto;
        padding: 0 1em; color: #222; }
@@ -117,8 +117,7 @@ def _render(blocks: Sequence[Block], first_figure: list[bool], demo: bool) -> st
     for block in blocks:
         if isinstance(block, go.Figure):
             if demo:
-                block.add_annotation(text=DEMO_LABEL, xref="paper", yref="paper", x=1, y=1.08, showarrow=False,
-                                     xanchor="right", font=dict(size=11, color="#b9770e"))
+                label_demo(block)
             parts.append(block.to_html(full_html=False, include_plotlyjs=first_figure[0],
                                        config={"displaylogo": False}))
             first_figure[0] = False
