@@ -20,8 +20,7 @@ from xanes_core.baselines import BASELINES
 from xanes_core.dataset import XanesDataset
 from xanes_core.model import MODEL_TYPES
 from xanes_core.paths import datasets_root
-from xanes_core.predict import MaterialInput, Prediction, Predictor, prepare_material
-from xanes_core.predict_inputs import sample_material
+from xanes_core.predict import MaterialInput, Prediction, Predictor, material_from_dataset, prepare_material
 from xanes_core.symmetry import symmetry_info
 from xanes_core.training import TrainingConfig
 
@@ -138,7 +137,7 @@ def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:
     info = symmetry_info(int(meta.at[index, "space_group"]))
     st.caption(f"Dataset class: **{'topological' if meta.at[index, 'label'] == 1 else 'trivial'}** · "
                f"space group {info.space_group} ({info.symbol}, {info.crystal_system}), from the dataset.")
-    return sample_material(dataset, index), index
+    return material_from_dataset(dataset, index), index
 
 
 def _show_spectra(loaded: common.Loaded, material: MaterialInput) -> None:

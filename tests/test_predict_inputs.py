@@ -1,5 +1,5 @@
-"""predict_inputs: uploads become usable spectra or say exactly what to ask; dataset materials;
-plots_predict: the figures of one prediction."""
+"""predict_inputs: uploads become usable spectra or say exactly what to ask; dataset materials
+(predict.material_from_dataset); plots_predict: the figures of one prediction."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from xanes_core import plots_predict
 from xanes_core.io import normalize_for_model
-from xanes_core.predict import Contribution
-from xanes_core.predict_inputs import Choices, read_upload, sample_material
+from xanes_core.predict import Contribution, material_from_dataset
+from xanes_core.predict_inputs import Choices, read_upload
 
 
 def _read(fixtures_dir: Path, *parts: str, choices: Choices = Choices()):
@@ -58,7 +58,7 @@ def test_junk_is_one_error_line(raw: bytes) -> None:
 
 def test_sample_material_and_its_figures(demo_small) -> None:
     index = int(np.flatnonzero(demo_small.metadata["elements"].map(len).to_numpy() > 1)[0])
-    material = sample_material(demo_small, index)
+    material = material_from_dataset(demo_small, index)
     assert len(material.spectra) == len(demo_small.metadata.at[index, "elements"])
     assert material.space_group == int(demo_small.metadata.at[index, "space_group"])
     entry = material.spectra[0]

@@ -30,7 +30,7 @@ Choices (the Predict page and the CLI show their consequences):
 from __future__ import annotations
 
 import warnings as pywarnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -189,6 +189,22 @@ class MaterialInput:
     warnings: tuple[str, ...]
 
 
+def material_from_dataset(dataset: XanesDataset, index: int) -> MaterialInput:
+    """A dataset material as the model sees it: its stored grid spectra and its space group.
+
+    One definition for the Predict page, which shows a material's spectra before any run exists,
+    and for :meth:`Predictor.predict_sample`, which scores the same material.
+    """
+    if not 0 <= index < dataset.n_samples:
+        raise XanesError(f"Sample {index} is not in the dataset (0-{dataset.n_samples - 1}).")
+    row = dataset.metadata.iloc[index]
+    entries = tuple(
+        ElementSpectrum(CHANNELS[int(dataset.channel[r])], str(row["sample_id"]),
+                        dataset.grids[int(dataset.channel[r])], dataset.spectra[r], float(dataset.coverage[r]))
+        for r in dataset.rows_for_samples([index]))
+    return MaterialInput(entries, int(row["space_group"]), ())
+
+
 def prepare_material(spectra: Sequence[SpectrumInput], space_group: int | str | None = None,
                      cif: str | bytes | Path | None = None) -> MaterialInput:
     """Normalize and resample every spectrum, settle the space group, collect warnings.
@@ -302,17 +318,11 @@ class Predictor:
         return self.predict_material(prepare_material(spectra, space_group, cif))
 
     def predict_sample(self, dataset: XanesDataset, sample_index: int) -> Prediction:
-        """Score a material of a dataset (its stored grid spectra and space group)."""
-        if not 0 <= sample_index < dataset.n_samples:
-            raise XanesError(f"Sample {sample_index} is not in the dataset (0-{dataset.n_samples - 1}).")
-        row = dataset.metadata.iloc[sample_index]
-        entries = tuple(
-            ElementSpectrum(CHANNELS[int(dataset.channel[r])], str(row["sample_id"]),
-                            dataset.grids[int(dataset.channel[r])], dataset.spectra[r],
-                            float(dataset.coverage[r]))
-            for r in dataset.rows_for_samples([sample_index]))
-        space_group = int(row["space_group"]) if self.needs_space_group else None
-        return self.predict_material(MaterialInput(entries, space_group, ()))
+        """Score a material of a dataset (its stored grid spectra; its space group if the model uses it)."""
+        material = material_from_dataset(dataset, sample_index)
+        if not self.needs_space_group:  # a core run would otherwise warn that it ignores the dataset's own value
+            material = replace(material, space_group=None)
+        return self.predict_material(material)
 
     def predict_material(self, material: MaterialInput) -> Prediction:
         """Score a prepared material (see :func:`prepare_material`)."""

@@ -1,4 +1,4 @@
-"""What a person hands the Predictor: uploaded files (with their own choices) or a dataset material.
+"""What a person hands the Predictor from uploaded files, with the choices the files leave open.
 
 The readers never guess: a file whose element cannot be told, whose columns are ambiguous, or
 an Athena project with several groups needs a choice from the person who knows the sample.
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from xanes_core.dataset import XanesDataset
-from xanes_core.elements import CHANNELS
 from xanes_core.errors import ColumnChoiceNeeded, ElementNeeded, XanesError
 from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum, normalize_for_model, read_spectrum
 from xanes_core.io.athena import parse_athena, parse_athena_json
@@ -20,7 +18,6 @@ from xanes_core.io.columns import parse_columns
 from xanes_core.io.detect import sniff_format
 from xanes_core.io.source import decode_text, load_bytes
 from xanes_core.io.xdi import parse_xdi
-from xanes_core.predict import ElementSpectrum, MaterialInput
 
 EDGES = ("K", "L1", "L2", "L3", "M1", "M2", "M3", "M4", "M5")
 # Any two columns by number: parsers accept this pair and report every column's label.
@@ -109,19 +106,3 @@ def column_labels(raw: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
     text = decode_text(load_bytes(raw, max_bytes)[0], name)
     parser = parse_xdi if sniff_format(text) == "xdi" else parse_columns
     return tuple(parser(text, name, _ANY_COLUMNS).metadata["columns"])
-
-
-def sample_material(dataset: XanesDataset, index: int) -> MaterialInput:
-    """A dataset material as the model sees it (stored grid spectra and its space group).
-
-    Lets the page show a material's spectra before any run exists; a Predictor scores the same
-    material with ``predict_sample``.
-    """
-    if not 0 <= index < dataset.n_samples:
-        raise XanesError(f"Sample {index} is not in the dataset (0-{dataset.n_samples - 1}).")
-    row = dataset.metadata.iloc[index]
-    entries = tuple(
-        ElementSpectrum(CHANNELS[int(dataset.channel[r])], str(row["sample_id"]),
-                        dataset.grids[int(dataset.channel[r])], dataset.spectra[r], float(dataset.coverage[r]))
-        for r in dataset.rows_for_samples([index]))
-    return MaterialInput(entries, int(row["space_group"]), ())
