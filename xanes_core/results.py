@@ -57,15 +57,6 @@ class RunResults:
         return self.provenance.get("kind") == "demo"
 
 
-def _json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunError(f"{path.parent.name} has no {path.name}; only completed runs have results.") from None
-    except (OSError, ValueError):
-        raise RunError(f"{path} is unreadable or not JSON.") from None
-
-
 def read_provenance(dataset_path: str | Path) -> dict[str, Any]:
     """The dataset manifest's provenance, or {} when the dataset is no longer there."""
     try:
@@ -81,11 +72,10 @@ def load_results(run_dir: str | Path) -> RunResults:
     status = runs.read_status(run_dir)
     if status.get("status") != "completed":
         raise RunError(f"Run {run_dir.name} is {status.get('status')}, not completed: it has no results.")
-    history_path = run_dir / runs.HISTORY
     return RunResults(
         run_dir=run_dir, config=config, status=status,
-        history=_json(history_path) if history_path.is_file() else [],
-        metrics=_json(run_dir / runs.METRICS), provenance=read_provenance(config.get("dataset", "")),
+        history=runs.read_json(run_dir / runs.HISTORY, default=[]),
+        metrics=runs.read_json(run_dir / runs.METRICS), provenance=read_provenance(config.get("dataset", "")),
     )
 
 

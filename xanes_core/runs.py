@@ -67,7 +67,7 @@ def write_config(run_dir: Path, config: dict[str, Any]) -> None:
 
 
 def read_config(run_dir: str | Path) -> dict[str, Any]:
-    return _read_json(Path(run_dir) / CONFIG)
+    return read_json(Path(run_dir) / CONFIG)
 
 
 def write_status(run_dir: Path, status: str, message: str = "", **extra: Any) -> None:
@@ -101,7 +101,8 @@ def save_classifier(run_dir: Path, classifier: Classifier) -> None:
         classifier.save(run_dir / BASELINE)
 
 
-def _read_json(path: Path, default: Any = None) -> Any:
+def read_json(path: Path, default: Any = None) -> Any:
+    """A run file's JSON; ``default`` when it is missing, else RunError (one reader for every module)."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -124,7 +125,7 @@ def _pid_alive(pid: int) -> bool:
 
 def read_status(run_dir: str | Path) -> dict[str, Any]:
     """status.json, with a queued/running run of a dead process reported as interrupted."""
-    status = _read_json(Path(run_dir) / STATUS, default={"status": "interrupted", "message": "no status file"})
+    status = read_json(Path(run_dir) / STATUS, default={"status": "interrupted", "message": "no status file"})
     if status.get("status") in ACTIVE and not _pid_alive(int(status.get("pid", -1))):
         status = {**status, "status": "interrupted",
                   "message": f"the process (pid {status.get('pid')}) ended while the run was {status['status']}"}
@@ -154,9 +155,9 @@ def list_runs(root: str | Path | None = None) -> list[RunSummary]:
         if path.name.startswith(".") or not (path / CONFIG).is_file():
             continue
         try:
-            config = _read_json(path / CONFIG)
+            config = read_json(path / CONFIG)
             status = read_status(path)
-            metrics = _read_json(path / METRICS, default={})
+            metrics = read_json(path / METRICS, default={})
         except RunError:
             continue
         found.append(RunSummary(
@@ -215,14 +216,14 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file():
         raise RunError(f"No run at {run_dir} (no {CONFIG}).")
-    config = _read_json(run_dir / CONFIG)
+    config = read_json(run_dir / CONFIG)
     if config.get("schema_version") != SCHEMA_VERSION:
         raise RunError(f"Run {run_dir} has schema version {config.get('schema_version')}; "
                        f"this tool reads version {SCHEMA_VERSION}.")
     return LoadedRun(
         run_dir=run_dir, config=config, status=read_status(run_dir),
-        history=_read_json(run_dir / HISTORY, default=[]),
-        metrics=_read_json(run_dir / METRICS, default={}),
+        history=read_json(run_dir / HISTORY, default=[]),
+        metrics=read_json(run_dir / METRICS, default={}),
         splits=load_splits(run_dir),
         standardizer=Standardizer.load(run_dir / STANDARDIZER),
         classifier=load_classifier(run_dir, str(config.get("model"))),
