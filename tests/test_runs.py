@@ -24,7 +24,9 @@ def _dead_pid() -> int:
     return process.pid
 
 
-def test_running_run_of_a_dead_process_reads_as_interrupted():
+def test_running_run_of_a_dead_process_reads_as_interrupted(tmp_path, monkeypatch):
+    # A cache of its own: the suite-wide one holds runs of other tests (e.g. the CLI's failed ones).
+    monkeypatch.setenv("XANES_CACHE", str(tmp_path / "cache"))
     run_dir = runs.new_run_dir("symmetry")
     assert run_dir.parent == runs_root()
     runs.write_config(run_dir, {"model": "symmetry", "created": "2026-01-01T00:00:00"})
