@@ -8,6 +8,7 @@ so built datasets and raw answers cannot leak into other app tests. The build jo
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -129,13 +130,16 @@ def test_build_completes_and_shows_the_funnel(page: AppTest, server: FakeMateria
 
 
 def test_progress_then_stop(page: AppTest, server: FakeMaterialsProject, monkeypatch) -> None:
+    """The server holds every answer until Stop is clicked, so the build cannot finish first
+    (it did on a busy machine, where a merely slow server still beat the click)."""
     answer = server.answer
+    stop_clicked = threading.Event()
 
-    def slow(*args):
-        time.sleep(0.3)
+    def held(*args):
+        stop_clicked.wait(timeout=BUILD_TIMEOUT_S)
         return answer(*args)
 
-    monkeypatch.setattr(server, "answer", slow)
+    monkeypatch.setattr(server, "answer", held)
     upload(page, "tiny.csv", CATALOGUE)
     page.text_input(key="mp_api_key").input(KEY)
     page.text_input(key="mp_endpoint").input(server.endpoint)
@@ -143,6 +147,7 @@ def test_progress_then_stop(page: AppTest, server: FakeMaterialsProject, monkeyp
     assert page.get("progress"), "a running build shows its progress"
     assert page.button(key="mp_start").disabled and not page.button(key="mp_stop").disabled
     page.button(key="mp_stop").click().run()
+    stop_clicked.set()
     wait_for_end(page)
     assert not page.exception and not page.error
     assert "stopped" in page.warning[0].value
