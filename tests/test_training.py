@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import numpy as np
@@ -12,6 +13,7 @@ from xanes_core import runs, training
 from xanes_core.errors import XanesError
 from xanes_core.evaluate import run_evaluate_command
 from xanes_core.model import ModelConfig
+from xanes_core.paths import runs_root
 from xanes_core.training import Trainer, TrainingConfig, run_train_command
 
 TINY = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
@@ -70,13 +72,25 @@ def test_second_training_waits_in_the_queue(demo_small_path):
     assert first.join(timeout=120).status == "completed"
 
 
-def test_failure_marks_the_run_failed_with_the_message(tmp_path):
-    trainer = Trainer(_config(tmp_path / "no-such-dataset")).start()
+def test_failure_marks_the_run_failed_with_the_message(demo_small_path, tmp_path):
+    broken = tmp_path / "broken-dataset"
+    shutil.copytree(demo_small_path, broken)
+    (broken / "arrays.npz").write_bytes(b"damaged after it was saved")
+    trainer = Trainer(_config(broken)).start()
     final = trainer.join(timeout=30)
-    assert final.status == "failed" and "No dataset folder" in final.message
+    assert final.status == "failed" and "corrupt" in final.message
     assert runs.read_status(trainer.run_dir)["status"] == "failed"
-    with pytest.raises(XanesError):
-        run_train_command(str(tmp_path / "no-such-dataset"), "core", epochs=1, seed=0, out=None)
+
+
+def test_a_missing_dataset_is_refused_before_any_run_folder_exists(tmp_path):
+    before = set(runs_root().glob("*")) if runs_root().exists() else set()
+    with pytest.raises(XanesError, match="No dataset folder"):
+        Trainer(_config(tmp_path / "no-such-dataset"))
+    with pytest.raises(XanesError, match="No dataset folder"):
+        run_train_command(str(tmp_path / "no-such-dataset"), "core", epochs=1, seed=0, out=str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+    after = set(runs_root().glob("*")) if runs_root().exists() else set()
+    assert after == before
 
 
 def test_bad_config_is_a_user_error(tmp_path):

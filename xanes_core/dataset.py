@@ -215,8 +215,7 @@ class XanesDataset:
     def load(cls, path: str | Path) -> "XanesDataset":
         """Read a dataset folder, refusing anything corrupt, foreign or of another version."""
         path = Path(path)
-        if not path.is_dir():
-            raise DatasetError(f"No dataset folder at {path}.")
+        check_dataset_folder(path)
         manifest = _read_manifest(path)
         blobs = {}
         for name in (_ARRAYS, _METADATA):
@@ -238,6 +237,15 @@ class XanesDataset:
         if dataset.n_samples != manifest.get("n_samples") or len(dataset.spectra) != manifest.get("n_spectra"):
             raise DatasetError(f"Dataset at {path} does not match its manifest counts.")
         return dataset
+
+
+def check_dataset_folder(path: str | Path) -> None:
+    """Refuse a path that holds no readable dataset of this schema, without loading the arrays
+    (so a training request fails before it creates a run folder)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DatasetError(f"No dataset folder at {path}.")
+    _read_manifest(path)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from xanes_core import runs
 from xanes_core.baselines import BASELINES
-from xanes_core.dataset import SPLITS, XanesDataset
+from xanes_core.dataset import SPLITS, XanesDataset, check_dataset_folder
 from xanes_core.errors import XanesError
 from xanes_core.evaluate import Evaluation, evaluate_run
 from xanes_core.model import (MODEL_TYPES, CNNClassifier, EncodedSpectra, ModelConfig,
@@ -196,6 +196,8 @@ class Trainer:
     def __init__(self, config: TrainingConfig, out: str | Path | None = None,
                  dataset: XanesDataset | None = None) -> None:
         self.config = config
+        if dataset is None:
+            check_dataset_folder(config.dataset)  # a bad request leaves no run folder behind
         self.run_dir = runs.new_run_dir(config.model, out)
         self.state = TrainingState(str(self.run_dir))
         self.error: BaseException | None = None
