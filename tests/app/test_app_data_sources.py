@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, assert_clean
+from conftest import APP, assert_clean, rerun_until
 from mp_server import FakeMaterialsProject, Material, documents, real_spectra
 from xanes_core.sources.labels import read_labels
 
@@ -76,12 +75,8 @@ def start_build(page: AppTest, server: FakeMaterialsProject, key: str) -> AppTes
 
 
 def wait_for_end(page: AppTest) -> AppTest:
-    deadline = time.monotonic() + BUILD_TIMEOUT_S
-    while page.button(key="mp_start").disabled or page.get("progress"):
-        assert time.monotonic() < deadline, "the build did not end"
-        time.sleep(0.2)
-        page.run()
-    return page
+    return rerun_until(page, lambda p: not (p.button(key="mp_start").disabled or p.get("progress")),
+                       BUILD_TIMEOUT_S, lambda: "the build to end")
 
 
 def test_renders_with_start_disabled_until_a_catalogue_is_given(page: AppTest) -> None:

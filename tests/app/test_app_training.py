@@ -8,14 +8,13 @@ cache folder of its own, and never leaves a run going.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, assert_clean
+from conftest import APP, assert_clean, rerun_until
 from xanes_core import runs
 
 RUN_TIMEOUT_S = 90.0
@@ -54,12 +53,7 @@ def status_of(page: AppTest) -> str:
 
 
 def wait_until(page: AppTest, done, timeout: float = RUN_TIMEOUT_S) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while not done(page):
-        assert time.monotonic() < deadline, f"timed out; runs: {[r.status for r in runs.list_runs()]}"
-        time.sleep(0.5)
-        page.run()
-    return page
+    return rerun_until(page, done, timeout, lambda: f"the run; runs: {[r.status for r in runs.list_runs()]}")
 
 
 def test_renders(page: AppTest) -> None:
