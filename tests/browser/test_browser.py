@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -103,84 +104,78 @@ def _wait_for_run(page) -> None:
     page.wait_for_timeout(500)
 
 
-def test_every_page_renders_without_exception(server: str) -> None:
+@contextmanager
+def _chromium_page(**page_options) -> Iterator:
+    """A page in Debian's Chromium, closed afterwards (skips when Playwright is missing)."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    SCREENSHOTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 3200})
         try:
-            for path, title, tabs in PAGES:
-                page.goto(f"{server}/{path}")
-                page.get_by_role("heading", name=title).wait_for(timeout=30_000)
-                _wait_for_run(page)
-                stem = path or "dataset"
-                page.screenshot(path=str(SCREENSHOTS / f"{stem}.png"), full_page=True)
-                for tab in tabs:
-                    page.get_by_role("tab", name=tab).click()
-                    page.wait_for_timeout(800)
-                    page.screenshot(path=str(SCREENSHOTS / f"{stem}_{tab.lower().replace(' ', '_')}.png"),
-                                    full_page=True)
-                assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
-                assert page.locator(".js-plotly-plot").count() > 0, f"no plotly figure on /{path}"
-                assert page.get_by_text("synthetic demo data").first.is_visible()
+            yield browser.new_page(**page_options)
         finally:
             browser.close()
+
+
+def test_every_page_renders_without_exception(server: str) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with _chromium_page(viewport={"width": 1400, "height": 3200}) as page:
+        for path, title, tabs in PAGES:
+            page.goto(f"{server}/{path}")
+            page.get_by_role("heading", name=title).wait_for(timeout=30_000)
+            _wait_for_run(page)
+            stem = path or "dataset"
+            page.screenshot(path=str(SCREENSHOTS / f"{stem}.png"), full_page=True)
+            for tab in tabs:
+                page.get_by_role("tab", name=tab).click()
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(SCREENSHOTS / f"{stem}_{tab.lower().replace(' ', '_')}.png"),
+                                full_page=True)
+            assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
+            assert page.locator(".js-plotly-plot").count() > 0, f"no plotly figure on /{path}"
+            assert page.get_by_text("synthetic demo data").first.is_visible()
 
 
 def test_training_runs_live_survives_a_reload_and_stops(server: str) -> None:
     """Start a tiny run from the form, watch its curves, reload the browser, stop it."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        try:
-            page.goto(server)  # through the app's navigation (a first direct link shows a redirect notice)
-            page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
-            page.get_by_role("link", name="Training").click()
-            page.get_by_role("heading", name="Training").wait_for(timeout=30_000)
-            _wait_for_run(page)
-            page.screenshot(path=str(SCREENSHOTS / "training.png"), full_page=True)
-            for label, value in (("Epochs (most)", "200"), ("Filters", "4, 8, 4"), ("Dense units", "16, 8")):
-                page.get_by_label(label, exact=True).fill(value)
-            page.get_by_role("button", name="Start").click()
-            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves after epoch 1
-            page.reload()
-            page.get_by_test_id("stButton").get_by_role("button", name="Stop").wait_for(timeout=30_000)  # still running after reload
-            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
-            page.wait_for_timeout(1500)
-            page.screenshot(path=str(SCREENSHOTS / "training_running.png"), full_page=True)
-            page.get_by_test_id("stButton").get_by_role("button", name="Stop").click()
-            page.get_by_text("stopped on request").first.wait_for(timeout=30_000)
-            page.wait_for_timeout(1000)
-            page.screenshot(path=str(SCREENSHOTS / "training_stopped.png"), full_page=True)
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    with _chromium_page(viewport={"width": 1400, "height": 2400}) as page:
+        page.goto(server)  # through the app's navigation (a first direct link shows a redirect notice)
+        page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Training").click()
+        page.get_by_role("heading", name="Training").wait_for(timeout=30_000)
+        _wait_for_run(page)
+        page.screenshot(path=str(SCREENSHOTS / "training.png"), full_page=True)
+        for label, value in (("Epochs (most)", "200"), ("Filters", "4, 8, 4"), ("Dense units", "16, 8")):
+            page.get_by_label(label, exact=True).fill(value)
+        page.get_by_role("button", name="Start").click()
+        page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves after epoch 1
+        page.reload()
+        page.get_by_test_id("stButton").get_by_role("button", name="Stop").wait_for(timeout=30_000)  # still running after reload
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(SCREENSHOTS / "training_running.png"), full_page=True)
+        page.get_by_test_id("stButton").get_by_role("button", name="Stop").click()
+        page.get_by_text("stopped on request").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(SCREENSHOTS / "training_stopped.png"), full_page=True)
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_results_compare_and_report_download(server: str) -> None:
     """Compare the two prepared runs and download the report the button builds on click."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True)
-        try:
-            page.goto(server)
-            page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
-            page.get_by_role("link", name="Results").click()
-            page.get_by_role("heading", name="Results").wait_for(timeout=30_000)
-            _wait_for_run(page)
-            page.get_by_test_id("stSelectbox").filter(has_text="Compare with").click()
-            page.get_by_role("option", name="svm", exact=False).click()
-            _wait_for_run(page)
-            page.get_by_role("tab", name="Compare runs").click()
-            page.wait_for_timeout(800)
-            page.screenshot(path=str(SCREENSHOTS / "results_compared.png"), full_page=True)
-            with page.expect_download(timeout=60_000) as download:
-                page.get_by_role("button", name="Download report (HTML)").click()
-            html = Path(download.value.path()).read_text()
-            assert html.startswith("<!DOCTYPE html>") and "Runs compared" in html
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    with _chromium_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True) as page:
+        page.goto(server)
+        page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Results").click()
+        page.get_by_role("heading", name="Results").wait_for(timeout=30_000)
+        _wait_for_run(page)
+        page.get_by_test_id("stSelectbox").filter(has_text="Compare with").click()
+        page.get_by_role("option", name="svm", exact=False).click()
+        _wait_for_run(page)
+        page.get_by_role("tab", name="Compare runs").click()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SCREENSHOTS / "results_compared.png"), full_page=True)
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="Download report (HTML)").click()
+        html = Path(download.value.path()).read_text()
+        assert html.startswith("<!DOCTYPE html>") and "Runs compared" in html
+        assert page.locator('[data-testid="stException"]').count() == 0
