@@ -215,8 +215,7 @@ class XanesDataset:
     def load(cls, path: str | Path) -> "XanesDataset":
         """Read a dataset folder, refusing anything corrupt, foreign or of another version."""
         path = Path(path)
-        check_dataset_folder(path)
-        manifest = _read_manifest(path)
+        manifest = check_dataset_folder(path)
         blobs = {}
         for name in (_ARRAYS, _METADATA):
             try:
@@ -239,13 +238,13 @@ class XanesDataset:
         return dataset
 
 
-def check_dataset_folder(path: str | Path) -> None:
-    """Refuse a path that holds no readable dataset of this schema, without loading the arrays
-    (so a training request fails before it creates a run folder)."""
+def check_dataset_folder(path: str | Path) -> dict[str, Any]:
+    """The manifest of a folder holding a dataset of this schema, without loading the arrays
+    (so a training request fails before it creates a run folder); DatasetError otherwise."""
     path = Path(path)
     if not path.is_dir():
         raise DatasetError(f"No dataset folder at {path}.")
-    _read_manifest(path)
+    return _read_manifest(path)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
