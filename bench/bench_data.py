@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xanes_core.dataset import XanesDataset
-from xanes_core.demo import generate_demo
-from xanes_core.elements import energy_grid
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.demo import generate_demo
+from xanes_core.data.elements import energy_grid
 
 
 def timed(function, repeat: int = 3) -> float:

@@ -22,8 +22,8 @@ from streamlit.testing.v1 import AppTest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from xanes_core.clustering import cluster_all_elements  # noqa: E402
-from xanes_core.demo import ensure_demo  # noqa: E402
+from xanes_core.analysis.clustering import cluster_all_elements  # noqa: E402
+from xanes_core.data.demo import ensure_demo  # noqa: E402
 
 APP = str(REPO / "app.py")
 PAGES = {"dataset": None, "clustering": "pages/clustering.py", "training": "pages/training.py",

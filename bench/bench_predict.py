@@ -22,12 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from xanes_core.demo import generate_demo
-from xanes_core.elements import channel_index
+from xanes_core.data.demo import generate_demo
+from xanes_core.data.elements import channel_index
 from xanes_core.io import read_spectrum
-from xanes_core.model import sample_inputs
-from xanes_core.predict import Predictor
-from xanes_core.training import Trainer, TrainingConfig
+from xanes_core.learn.model import sample_inputs
+from xanes_core.analysis.prediction import Predictor
+from xanes_core.learn.training import Trainer, TrainingConfig
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spectra"
 FILES = {"computed_mp_json": [FIXTURES / "mp" / "LiCoO2_k_xanes.json"],

@@ -31,14 +31,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xanes_core.dataset import XanesDataset  # noqa: E402
-from xanes_core.demo import generate_demo  # noqa: E402
-from xanes_core.model import (EncodedSpectra, ModelConfig, SpectraBatches,  # noqa: E402
+from xanes_core.data.dataset import XanesDataset  # noqa: E402
+from xanes_core.data.demo import generate_demo  # noqa: E402
+from xanes_core.learn.model import (EncodedSpectra, ModelConfig, SpectraBatches,  # noqa: E402
                               build_dense_reference, build_model, sample_inputs)
-from xanes_core.preprocess import Standardizer, augment_shifts  # noqa: E402
-from xanes_core.runs import load_run  # noqa: E402
-from xanes_core.training import Trainer, TrainingConfig  # noqa: E402
-from xanes_core.weights import sample_weights  # noqa: E402
+from xanes_core.data.preprocess import Standardizer, augment_shifts  # noqa: E402
+from xanes_core.learn.runs import load_run  # noqa: E402
+from xanes_core.learn.training import Trainer, TrainingConfig  # noqa: E402
+from xanes_core.data.weights import sample_weights  # noqa: E402
 
 BATCH = 64
 
@@ -57,7 +57,7 @@ class DenseBatches(keras.utils.PyDataset):
         return int(np.ceil(self.dataset.n_samples / BATCH))
 
     def __getitem__(self, index: int):
-        from xanes_core.symmetry import symmetry_features
+        from xanes_core.data.symmetry import symmetry_features
 
         chosen = self.order[index * BATCH:(index + 1) * BATCH]
         inputs = {"dense_spectra": self.dataset.dense(chosen, spectra=self.standardized),

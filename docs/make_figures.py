@@ -15,8 +15,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from xanes_core.demo import generate_demo  # noqa: E402
-from xanes_core.elements import energy_grid, k_edge_energy  # noqa: E402
+from xanes_core.data.demo import generate_demo  # noqa: E402
+from xanes_core.data.elements import energy_grid, k_edge_energy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "spectra" / "mp"

@@ -1,7 +1,7 @@
 """Clustering: how much of topology one element's spectra show without supervision (paper Fig. 2).
 
 PCA and k-means are fitted on the chosen element's training spectra; see
-:mod:`xanes_core.clustering` for the cluster-to-class matching.
+:mod:`xanes_core.analysis.clustering` for the cluster-to-class matching.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core import clustering, plots
-from xanes_core.browse import LABEL_NAMES
-from xanes_core.dataset import XanesDataset
-from xanes_core.elements import CHANNELS
+from xanes_core.analysis import clustering
+from xanes_core.viz import figures as plots
+from xanes_core.data.browse import LABEL_NAMES
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.elements import CHANNELS
 
 PREFERRED_ELEMENT = "Bi"
 

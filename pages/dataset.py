@@ -11,10 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core import browse, plots
-from xanes_core.dataset import XanesDataset
-from xanes_core.elements import CHANNELS
-from xanes_core.preprocess import split_balance
+from xanes_core.data import browse
+from xanes_core.viz import figures as plots
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.elements import CHANNELS
+from xanes_core.data.preprocess import split_balance
 
 MAX_SPECTRA_DEFAULT = 40
 MAX_SPECTRA_LIMIT = 200

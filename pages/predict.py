@@ -2,8 +2,8 @@
 a trained CNN run, with the evidence: spectra against the training data, each element's
 contribution, and the nearest training materials.
 
-The page is a view over :class:`xanes_core.predict.Predictor` (loaded once per run and held in
-``st.cache_resource``) and :mod:`xanes_core.predict_inputs`. Spectra are shown as soon as they
+The page is a view over :class:`xanes_core.analysis.prediction.Predictor` (loaded once per run and held in
+``st.cache_resource``) and :mod:`xanes_core.io.uploads`. Spectra are shown as soon as they
 are read, before any run exists, so a person can check the inputs while a quick model trains.
 """
 
@@ -15,14 +15,15 @@ import pandas as pd
 import streamlit as st
 
 from pages import common, predict_upload
-from xanes_core import plots_predict, runs
-from xanes_core.baselines import BASELINES
-from xanes_core.dataset import XanesDataset
-from xanes_core.model import MODEL_TYPES
+from xanes_core.viz import prediction as plots_predict
+from xanes_core.learn import runs
+from xanes_core.learn.baselines import BASELINES
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.learn.model import MODEL_TYPES
 from xanes_core.paths import datasets_root
-from xanes_core.predict import MaterialInput, Prediction, Predictor, material_from_dataset, prepare_material
-from xanes_core.symmetry import symmetry_info
-from xanes_core.training import TrainingConfig
+from xanes_core.analysis.prediction import MaterialInput, Prediction, Predictor, material_from_dataset, prepare_material
+from xanes_core.data.symmetry import symmetry_info
+from xanes_core.learn.training import TrainingConfig
 
 SOURCES = ("Material from the dataset", "Upload spectrum files")
 # A quick model: the paper's symmetry CNN, few epochs and no shift augmentation (about 20 s on

@@ -1,6 +1,6 @@
 """Predict page, input side: uploaded spectrum files with their per-file questions, space group or CIF.
 
-Each file is read with the answers given so far (:func:`xanes_core.predict_inputs.read_upload`);
+Each file is read with the answers given so far (:func:`xanes_core.io.uploads.read_upload`);
 the widgets for a question appear only when the reader could not tell (element, edge, energy/mu
 columns, Athena group), and their values feed the next read. A file that cannot be used is one
 ``st.error`` line; the other files and the page go on.
@@ -12,11 +12,11 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pages import common
-from xanes_core.elements import CHANNELS
+from xanes_core.data.elements import CHANNELS
 from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum
-from xanes_core.predict import space_group_from_cif
-from xanes_core.predict_inputs import EDGES, Choices, UploadResult, read_upload
-from xanes_core.symmetry import symmetry_info
+from xanes_core.analysis.prediction import space_group_from_cif
+from xanes_core.io.uploads import EDGES, Choices, UploadResult, read_upload
+from xanes_core.data.symmetry import symmetry_info
 
 FORMATS = ("XDI (.xdi), Athena projects (.prj), column text (.dat, .txt, .csv, .xmu), FEFF xmu.dat, "
            "Materials Project XAS (.json, .tsv)")

@@ -2,7 +2,7 @@
 
 Everything is read from the run folder (metrics.json written by the trainer), so no model is
 loaded here; reading is cached per run folder and metrics.json time. The HTML report
-(:mod:`xanes_core.report`) shows the same content and is built only when the button is clicked.
+(:mod:`xanes_core.viz.report`) shows the same content and is built only when the button is clicked.
 Runs are those trained on the dataset chosen in the sidebar, so figure labels follow that
 dataset (synthetic demo data or not).
 """
@@ -15,10 +15,12 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core import plots_results, report, runs
-from xanes_core.evaluate import CLASSES
+from xanes_core.viz import results as plots_results
+from xanes_core.viz import report
+from xanes_core.learn import runs
+from xanes_core.learn.evaluation import CLASSES
 from xanes_core.paths import datasets_root
-from xanes_core.results import (METRICS, RunResults, class_table, comparison_table, config_table, element_table,
+from xanes_core.learn.results import (METRICS, RunResults, class_table, comparison_table, config_table, element_table,
                                 load_results, provenance_table, results_stamp, software_table,
                                 topological_prevalence)
 

@@ -1,6 +1,6 @@
 """Training: configure a run, start it in the background, watch its curves live, stop it.
 
-The :class:`~xanes_core.training.Trainer` objects of this server process are kept in the shared
+The :class:`~xanes_core.learn.training.Trainer` objects of this server process are kept in the shared
 registry :func:`pages.common.trainers` (``st.cache_resource``), not in session state: a run keeps
 going and stays visible when the user switches page or reloads the browser, and every session
 sees every run, including Predict's quick model. The live panel polls while any run of the
@@ -18,12 +18,14 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core import plots_results, runs, training
+from xanes_core.viz import results as plots_results
+from xanes_core.learn import runs
+from xanes_core.learn import training
 from xanes_core.errors import XanesError
-from xanes_core.model import ModelConfig
+from xanes_core.learn.model import ModelConfig
 from xanes_core.paths import datasets_root
-from xanes_core.results import MODEL_NAMES
-from xanes_core.training import Trainer, TrainingConfig, TrainingSnapshot
+from xanes_core.learn.results import MODEL_NAMES
+from xanes_core.learn.training import Trainer, TrainingConfig, TrainingSnapshot
 
 _POLL_S = 1.0
 _DEFAULTS = TrainingConfig(dataset="")

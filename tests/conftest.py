@@ -26,7 +26,7 @@ def isolated_cache(tmp_path_factory, monkeypatch):
 @pytest.fixture(scope="session")
 def demo_full():
     """The default-size demo dataset (16,458 samples), built once per test session (~6 s)."""
-    from xanes_core.demo import generate_demo
+    from xanes_core.data.demo import generate_demo
 
     return generate_demo()
 
@@ -34,7 +34,7 @@ def demo_full():
 @pytest.fixture(scope="session")
 def demo_small():
     """A 600-sample demo dataset for fast tests of pages, plots and training plumbing."""
-    from xanes_core.demo import generate_demo
+    from xanes_core.data.demo import generate_demo
 
     return generate_demo(n_samples=600, seed=1)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import assert_clean
-from xanes_core.clustering import cluster_all_elements
-from xanes_core.dataset import XanesDataset
+from tests.app.helpers import assert_clean
+from xanes_core.analysis.clustering import cluster_all_elements
+from xanes_core.data.dataset import XanesDataset
 
 
 @pytest.fixture

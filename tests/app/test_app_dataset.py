@@ -6,7 +6,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import N_SAMPLES, assert_clean
+from tests.app.helpers import N_SAMPLES, assert_clean
 
 
 def _match_count(app: AppTest) -> int:

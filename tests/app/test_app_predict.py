@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, assert_clean
-from xanes_core import runs
-from xanes_core.dataset import XanesDataset
-from xanes_core.model import ModelConfig
-from xanes_core.training import Trainer, TrainingConfig
+from tests.app.helpers import APP, assert_clean
+from xanes_core.learn import runs
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.learn.model import ModelConfig
+from xanes_core.learn.training import Trainer, TrainingConfig
 
 SOURCES = ("Material from the dataset", "Upload spectrum files")
 LICOO2 = ("spectra", "mp", "LiCoO2_k_xanes.json")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, assert_clean
-from xanes_core import runs
-from xanes_core.model import ModelConfig
-from xanes_core.training import Trainer, TrainingConfig
+from tests.app.helpers import APP, assert_clean
+from xanes_core.learn import runs
+from xanes_core.learn.model import ModelConfig
+from xanes_core.learn.training import Trainer, TrainingConfig
 
 TINY = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
 N_TABLES = 6  # recall, precision, F1 x topological, trivial

@@ -6,8 +6,8 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, assert_clean
-from xanes_core import demo
+from tests.app.helpers import APP, assert_clean
+from xanes_core.data import demo
 
 
 def _badges(app: AppTest) -> list[str]:

@@ -14,8 +14,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from conftest import APP, assert_clean, rerun_until
-from xanes_core import runs
+from tests.app.helpers import APP, assert_clean, rerun_until
+from xanes_core.learn import runs
 
 RUN_TIMEOUT_S = 90.0
 TINY = {"train_filters": "4, 8, 4", "train_dense": "16, 8", "train_symmetry_units": 8, "train_head_units": 8,

@@ -50,7 +50,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """A streamlit server on a free local port, reading a small prebuilt demo dataset."""
-    from xanes_core.demo import generate_demo
+    from xanes_core.data.demo import generate_demo
 
     cache = tmp_path_factory.mktemp("browser-cache")
     generate_demo(400, seed=2).save(cache / "datasets" / "demo")
@@ -73,8 +73,8 @@ def server(tmp_path_factory) -> Iterator[str]:
 
 def _train_runs(dataset: Path, runs: Path) -> None:
     """An SVM and a tiny CNN (newest, so Results opens on it) for the Results page to show."""
-    from xanes_core.model import ModelConfig
-    from xanes_core.training import Trainer, TrainingConfig
+    from xanes_core.learn.model import ModelConfig
+    from xanes_core.learn.training import Trainer, TrainingConfig
 
     tiny = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
     for model in ("svm", "symmetry"):

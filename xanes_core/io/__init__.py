@@ -1,4 +1,4 @@
-"""Spectrum file readers: XDI, Athena .prj, column text, FEFF xmu.dat, Materials Project JSON/TSV.
+"""Layer 2, io: spectrum file readers: XDI, Athena .prj, column text, FEFF xmu.dat, Materials Project JSON/TSV.
 
 ``read_spectrum(path_or_bytes)`` returns a :class:`Spectrum` (eV, increasing, element and edge
 from the file or inferred with a warning); ``normalize_for_model`` prepares it for the K-edge

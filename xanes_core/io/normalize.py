@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xanes_core.elements import channel_index, energy_grid, k_edge_energy
+from xanes_core.data.elements import channel_index, energy_grid, k_edge_energy
 from xanes_core.errors import ElementNeeded, SpectrumError
 from xanes_core.io.detect import find_e0
 from xanes_core.io.spectrum import Spectrum

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xanes_core.elements import normalize_symbol
+from xanes_core.data.elements import normalize_symbol
 from xanes_core.errors import ElementError, SpectrumError
 from xanes_core.io.detect import (
     EDGE_TOLERANCE_EV,

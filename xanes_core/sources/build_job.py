@@ -3,7 +3,7 @@
 Why this exists: :func:`~xanes_core.sources.materials_project.build_mp_dataset` takes minutes
 to hours for the full catalogue. A dashboard cannot block on it, and Streamlit must not be
 called from another thread, so the build reports into a locked :class:`BuildStatus` that the
-page polls (the same pattern as :mod:`xanes_core.training`). Nothing here imports Streamlit; a
+page polls (the same pattern as :mod:`xanes_core.learn.training`). Nothing here imports Streamlit; a
 notebook can use :class:`BuildJob` the same way.
 
 Only one build runs per process: two builds would hit the same API key's rate limit and the

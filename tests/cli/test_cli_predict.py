@@ -1,0 +1,91 @@
+"""``python -m xanes_core predict --run RUN_DIR FILE [FILE ...] [--space-group N | --cif FILE]``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from xanes_core.learn.training import Trainer, TrainingConfig
+
+
+@pytest.fixture(scope="module")
+def run_dir(demo_small, demo_small_path, tmp_path_factory):
+    """A tiny symmetry run (2 epochs on the small demo) made by the real Trainer.
+
+    Every CLI call that reaches the model imports TensorFlow (seconds), so few tests do.
+    """
+    out = tmp_path_factory.mktemp("cli-runs") / "symmetry"
+    config = TrainingConfig(dataset=str(demo_small_path), model="symmetry", epochs=2, augment=False)
+    final = Trainer(config, out=out, dataset=demo_small).start().join()
+    assert final.status == "completed", final.message
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def files(fixtures_dir):
+    mp = fixtures_dir / "spectra" / "mp"
+    return {"Co": str(mp / "LiCoO2_k_xanes.json"), "Fe": str(mp / "xas.XANES.K.Fe.mp-13.tsv"),
+            "Pt-L3": str(fixtures_dir / "spectra" / "xdi" / "pt_metal_rt.xdi")}
+
+
+def predict_cli(*args):
+    return subprocess.run([sys.executable, "-m", "xanes_core", "predict", *args],
+                          capture_output=True, text=True)
+
+
+def assert_user_error(result, *words):
+    """Exit 2, nothing on stdout, and the last stderr line is the one-line error.
+
+    Errors found after the run is loaded come after TensorFlow's own start-up log lines,
+    which it writes before any Python logging setting can stop them.
+    """
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and all(word in last for word in words), last
+
+
+def test_prints_one_json_object(run_dir, files, tmp_path):
+    from pymatgen.core import Lattice, Structure
+    from pymatgen.io.cif import CifWriter
+
+    cif = tmp_path / "licoo2.cif"
+    structure = Structure.from_spacegroup(166, Lattice.hexagonal(2.82, 14.05), ["Li", "Co", "O"],
+                                          [[0, 0, 0.5], [0, 0, 0], [0, 0, 0.26]])
+    cif.write_text(str(CifWriter(structure)))
+    result = predict_cli("--run", run_dir, files["Co"], files["Fe"], "--cif", str(cif))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert {"p_topological", "label", "elements", "contributions", "warnings"} <= set(out)
+    assert 0 <= out["p_topological"] <= 1 and out["label"] in ("topological", "trivial")
+    assert out["elements"] == ["Co", "Fe"] and set(out["contributions"]) == {"Co", "Fe"}
+    assert set(out["contributions"]["Co"]) == {"p_without", "delta"}
+    assert out["space_group"] == 166 and any("has no Fe" in w for w in out["warnings"])
+    assert out["nearest"] and out["model"] == "symmetry"
+
+
+@pytest.mark.parametrize("case", ["l-edge", "space-group", "cif", "missing-file"])
+def test_input_errors_are_one_line_before_the_model_loads(run_dir, files, tmp_path, case):
+    bad_cif = tmp_path / "bad.cif"
+    bad_cif.write_text("data_x\n_cell_length_a nonsense\n")
+    args, words = {
+        "l-edge": ([files["Pt-L3"]], ["L3-edge", "K-edge spectra only"]),
+        "space-group": ([files["Co"], "--space-group", "231"], ["1 to 230"]),
+        "cif": ([files["Co"], "--cif", str(bad_cif)], ["CIF could not be read"]),
+        "missing-file": ([str(tmp_path / "nothing.json")], ["no such file"]),
+    }[case]
+    result = predict_cli("--run", run_dir, *args)
+    assert_user_error(result, *words)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_symmetry_run_without_space_group_exits_2(run_dir, files):
+    assert_user_error(predict_cli("--run", run_dir, files["Co"]), "needs the material's space group")
+
+
+def test_usage_errors_exit_2(run_dir, files):
+    both = predict_cli("--run", run_dir, files["Co"], "--space-group", "1", "--cif", "x.cif")
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+    assert predict_cli(files["Co"]).returncode == 2  # --run is required

@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pytest
+
+from xanes_core.data.dataset import XanesDataset, list_datasets
+from xanes_core.errors import DatasetError
+
+
+def test_round_trip_keeps_every_array_and_column(demo_small, tmp_path):
+    path = demo_small.save(tmp_path / "ds")
+    loaded = XanesDataset.load(path)
+    assert np.array_equal(loaded.spectra, demo_small.spectra)
+    assert np.array_equal(loaded.sample_index, demo_small.sample_index)
+    assert np.array_equal(loaded.channel, demo_small.channel)
+    assert loaded.metadata["elements"].tolist() == demo_small.metadata["elements"].tolist()
+    assert loaded.metadata.drop(columns="elements").equals(demo_small.metadata.drop(columns="elements"))
+    assert loaded.provenance["kind"] == "demo"
+    assert list_datasets(tmp_path) == [path]
+
+
+def test_dense_view_matches_the_sparse_rows(demo_small):
+    samples = np.array([5, 0, 17])
+    dense = demo_small.dense(samples)
+    assert dense.shape == (3, 200, 81)
+    for position, sample in enumerate(samples):
+        rows = np.flatnonzero(demo_small.sample_index == sample)
+        present = set(demo_small.channel[rows].tolist())
+        for row in rows:
+            assert np.array_equal(dense[position, :, demo_small.channel[row]], demo_small.spectra[row])
+        absent = [c for c in range(81) if c not in present]
+        assert not dense[position][:, absent].any()
+
+
+def test_sparse_storage_is_far_smaller_than_dense(demo_small):
+    summary = demo_small.summary()
+    assert summary["stored_megabytes"] * 10 < summary["dense_megabytes"]
+
+
+@pytest.mark.parametrize("damage", ["truncate_arrays", "flip_metadata_byte", "drop_manifest", "foreign_manifest",
+                                    "future_version", "garbage_manifest"])
+def test_corrupt_or_foreign_folders_are_refused_clearly(demo_small, tmp_path, damage):
+    path = demo_small.save(tmp_path / "ds")
+    manifest = path / "manifest.json"
+    if damage == "truncate_arrays":
+        data = (path / "arrays.npz").read_bytes()
+        (path / "arrays.npz").write_bytes(data[: len(data) // 2])
+    elif damage == "flip_metadata_byte":
+        data = bytearray((path / "metadata.parquet").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (path / "metadata.parquet").write_bytes(bytes(data))
+    elif damage == "drop_manifest":
+        manifest.unlink()
+    elif damage == "foreign_manifest":
+        manifest.write_text(json.dumps({"format": "something-else"}))
+    elif damage == "future_version":
+        content = json.loads(manifest.read_text())
+        content["schema_version"] = 99
+        manifest.write_text(json.dumps(content))
+    elif damage == "garbage_manifest":
+        manifest.write_bytes(b"\x00\xff not json")
+    with pytest.raises(DatasetError) as info:
+        XanesDataset.load(path)
+    assert "\n" not in str(info.value)
+
+
+def test_a_failed_save_leaves_the_previous_dataset_intact(demo_small, tmp_path, monkeypatch):
+    path = demo_small.save(tmp_path / "ds")
+    before = (path / "arrays.npz").read_bytes()
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("pandas.DataFrame.to_parquet", explode)
+    with pytest.raises(OSError):
+        demo_small.subset(np.arange(100)).save(path)
+    assert (path / "arrays.npz").read_bytes() == before
+    assert XanesDataset.load(path).n_samples == demo_small.n_samples
+
+
+def test_nan_spectra_are_refused(demo_small):
+    spectra = demo_small.spectra.copy()
+    spectra[3, 10] = np.nan
+    with pytest.raises(DatasetError, match="NaN"):
+        XanesDataset(spectra=spectra, sample_index=demo_small.sample_index, channel=demo_small.channel,
+                     metadata=demo_small.metadata)
+
+
+def test_default_demo_round_trips_at_full_size(demo_full, tmp_path):
+    loaded = XanesDataset.load(demo_full.save(tmp_path / "demo"))
+    assert loaded.n_samples == 16_458
+    assert loaded.summary() == demo_full.summary()

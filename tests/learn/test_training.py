@@ -1,0 +1,120 @@
+"""The training engine: states, cancel within one batch, queue, failures, CLI hooks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from xanes_core.learn import runs
+from xanes_core.learn import training
+from xanes_core.errors import XanesError
+from xanes_core.learn.evaluation import run_evaluate_command
+from xanes_core.learn.model import ModelConfig
+from xanes_core.paths import runs_root
+from xanes_core.learn.training import Trainer, TrainingConfig, run_train_command
+
+TINY = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
+
+
+def _config(path, **changes) -> TrainingConfig:
+    values = {"dataset": str(path), "epochs": 2, "batch_size": 32, "model_config": TINY, **changes}
+    return TrainingConfig(**values)
+
+
+def test_trainer_completes_and_writes_a_full_run(demo_small_path):
+    trainer = Trainer(_config(demo_small_path)).start()
+    final = trainer.join(timeout=120)
+    assert final.status == "completed", final.message
+    assert final.device == "CPU" and final.epoch >= 1 and final.batches > 0
+    for name in (runs.CONFIG, runs.STATUS, runs.HISTORY, runs.SPLITS_FILE, runs.STANDARDIZER,
+                 runs.MODEL, runs.METRICS):
+        assert (trainer.run_dir / name).is_file(), name
+    history = json.loads((trainer.run_dir / runs.HISTORY).read_text())
+    assert len(history) == len(final.history) and {"loss", "val_loss", "val_balanced_accuracy"} <= set(history[0])
+    loaded = runs.load_run(trainer.run_dir)
+    assert loaded.status["status"] == "completed" and loaded.model_type == "symmetry"
+    assert sorted(np.concatenate(list(loaded.splits.values())).tolist()) == list(range(600))
+
+
+def test_cancel_stops_within_one_batch(demo_small_path, monkeypatch):
+    seen_batches = []
+    original = training._Progress.on_train_batch_end
+
+    def slow_batch(self, batch, logs=None):
+        seen_batches.append(batch)
+        if len(seen_batches) == 3:
+            self.trainer.cancel()
+        original(self, batch, logs)
+
+    monkeypatch.setattr(training._Progress, "on_train_batch_end", slow_batch)
+    trainer = Trainer(_config(demo_small_path, epochs=50)).start()
+    final = trainer.join(timeout=120)
+    assert final.status == "cancelled"
+    assert len(seen_batches) == 3
+    assert runs.read_status(trainer.run_dir)["status"] == "cancelled"
+
+
+def test_second_training_waits_in_the_queue(demo_small_path):
+    first = Trainer(_config(demo_small_path, epochs=1))
+    second = Trainer(_config(demo_small_path, epochs=1))
+    first.start()
+    second.start()
+    deadline = time.monotonic() + 60
+    while first.state.snapshot().status != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert second.state.snapshot().status == "queued"
+    assert runs.read_status(second.run_dir)["status"] == "queued"
+    second.cancel()
+    assert second.join(timeout=30).status == "cancelled"
+    assert first.join(timeout=120).status == "completed"
+
+
+def test_failure_marks_the_run_failed_with_the_message(demo_small_path, tmp_path):
+    broken = tmp_path / "broken-dataset"
+    shutil.copytree(demo_small_path, broken)
+    (broken / "arrays.npz").write_bytes(b"damaged after it was saved")
+    trainer = Trainer(_config(broken)).start()
+    final = trainer.join(timeout=30)
+    assert final.status == "failed" and "corrupt" in final.message
+    assert runs.read_status(trainer.run_dir)["status"] == "failed"
+
+
+def test_a_missing_dataset_is_refused_before_any_run_folder_exists(tmp_path):
+    before = set(runs_root().glob("*")) if runs_root().exists() else set()
+    with pytest.raises(XanesError, match="No dataset folder"):
+        Trainer(_config(tmp_path / "no-such-dataset"))
+    with pytest.raises(XanesError, match="No dataset folder"):
+        run_train_command(str(tmp_path / "no-such-dataset"), "core", epochs=1, seed=0, out=str(tmp_path / "run"))
+    assert not (tmp_path / "run").exists()
+    after = set(runs_root().glob("*")) if runs_root().exists() else set()
+    assert after == before
+
+
+def test_bad_config_is_a_user_error(tmp_path):
+    with pytest.raises(XanesError):
+        TrainingConfig(dataset=str(tmp_path), model="forest")
+    with pytest.raises(XanesError):
+        TrainingConfig(dataset=str(tmp_path), epochs=0)
+    config = _config(tmp_path, model="core")
+    assert TrainingConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+@pytest.mark.parametrize("model", ["elements", "svm", "core"])
+def test_cli_hooks_print_the_documented_objects(demo_small_path, tmp_path, model):
+    out = tmp_path / f"run-{model}"
+    result = run_train_command(str(demo_small_path), model, epochs=1, seed=3, out=str(out))
+    assert result["run_dir"] == str(out) and result["device"] == "CPU" and result["seconds"] > 0
+    assert result["epochs_run"] == (1 if model == "core" else 0)
+    test = result["test"]
+    assert set(test) == {"topological", "trivial", "balanced_accuracy"}
+    assert set(test["topological"]) == {"recall", "precision", "f1"}
+    evaluated = run_evaluate_command(str(out))
+    assert evaluated["test"]["balanced_accuracy"] == pytest.approx(test["balanced_accuracy"], abs=1e-6)
+    assert evaluated["test"]["topological"] == pytest.approx(test["topological"], abs=1e-6)
+    symbol, metrics = next(iter(evaluated["per_element"].items()))
+    assert metrics["n_samples"] > 0 and {"recall", "precision", "f1", "support"} <= set(metrics["topological"])
+    json.dumps(result), json.dumps(evaluated)

@@ -1,0 +1,80 @@
+"""HTML report: metrics present, self-contained (plotly.js inlined once, no external source), CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xanes_core.learn import runs
+from xanes_core.cli import main
+from xanes_core.data.elements import CHANNELS, N_CHANNELS
+from xanes_core.errors import RunError
+from xanes_core.learn.evaluation import evaluate_predictions
+from xanes_core.viz.report import build_report
+
+
+def make_run(folder: Path, dataset: Path, model: str, seed: int, history: bool = True) -> Path:
+    """A completed run folder with metrics from synthetic scores (no training needed)."""
+    rng = np.random.default_rng(seed)
+    labels = np.r_[np.ones(30, int), np.zeros(70, int)]
+    presence = np.zeros((100, N_CHANNELS))
+    presence[np.arange(100), rng.choice([CHANNELS.index(s) for s in ("Fe", "Bi", "Se")], 100)] = 1
+    evaluation = evaluate_predictions(labels, np.clip(0.3 * labels + rng.uniform(0, 0.7, 100), 0, 1), presence,
+                                      rng.normal(size=(100, 4)), [f"demo-{i}" for i in range(100)],
+                                      reference=np.clip(0.5 * labels + rng.uniform(0, 0.5, 100), 0, 1))
+    folder.mkdir(parents=True)
+    runs.write_config(folder, {"dataset": str(dataset), "model": model, "epochs": 3, "created": "2026-11-24T10:00:00+00:00",
+                               "model_config": {"filters": [4, 8, 4]}})
+    if history:
+        runs.write_history(folder, [{"epoch": e, "loss": 0.6, "val_loss": 0.65, "accuracy": 0.7, "val_accuracy": 0.68,
+                                     "val_balanced_accuracy": 0.66} for e in (1, 2, 3)])
+    runs.write_metrics(folder, evaluation.to_dict())
+    runs.write_status(folder, "completed", "finished in 1.0 s")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_pair(demo_small_path: Path, tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("report-runs")
+    return (make_run(root / "cnn", demo_small_path, "symmetry", 0),
+            make_run(root / "svm", demo_small_path, "svm", 1, history=False))
+
+
+def test_report_holds_metrics_provenance_and_is_self_contained(run_pair) -> None:
+    cnn, _ = run_pair
+    html = build_report(cnn)
+    metrics = json.loads((cnn / runs.METRICS).read_text())
+    assert f"{metrics['test']['balanced_accuracy']:.3f}" in html
+    assert f"{metrics['test']['topological']['recall']:.3f}" in html
+    assert f"{metrics['reference_balanced_accuracy']:.3f}" in html
+    assert "synthetic demo data" in html and "xanes_core.data.demo" in html  # demo label, provenance
+    assert "tensorflow" in html and "Report generated" in html
+    assert not re.search(r"<script[^>]*\bsrc=", html) and not re.search(r"<link[^>]*\bhref=", html)
+    assert html.count("plotly.js v") == 1  # the library inlined exactly once
+    assert html.count('class="plotly-graph-div"') == 2 + 6 + 2 + 1 + 2
+
+
+def test_report_compares_runs_and_handles_baselines(run_pair) -> None:
+    cnn, svm = run_pair
+    html = build_report(svm, compare=[cnn])
+    assert "fitted in one step" in html and "Runs compared" in html
+    assert "SVM (RBF) · svm" in html and "CNN + symmetry · cnn" in html
+
+
+def test_unfinished_run_is_refused(run_pair, tmp_path) -> None:
+    runs.write_config(tmp_path, {"dataset": "x", "model": "core"})
+    runs.write_status(tmp_path, "failed", "boom")
+    with pytest.raises(RunError, match="not completed"):
+        build_report(tmp_path)
+
+
+def test_report_cli_writes_the_file(run_pair, tmp_path, capsys) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", str(run_pair[0]), "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(out)
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    assert main(["report", str(tmp_path / "missing")]) == 2

@@ -1,0 +1,51 @@
+"""Sample weights: class balance x absorbing-element rarity (paper, Methods).
+
+Topological materials are the minority class and a few elements (O, S, Se, ...) appear in
+thousands of samples while many appear in a handful, so an unweighted loss learns the majority
+class and the common elements. For training sample ``s`` with label ``y`` and elements ``E_s``::
+
+    class_weight(y) = N / (2 * N_y)                      # each class carries half the loss
+    rarity(s)       = mean over e in E_s of clip(median_f / f_e, 1/RARITY_CLIP, RARITY_CLIP)
+    weight(s)       = class_weight(y) * rarity(s), then rescaled so the mean weight is 1
+
+``f_e`` is the number of training samples containing element ``e`` and ``median_f`` the median
+of ``f_e`` over the elements present. The clip keeps a sample whose element occurs once from
+dominating an epoch. Weights are computed on the (augmented) training set they are used with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from xanes_core.data.dataset import XanesDataset
+
+RARITY_CLIP = 10.0
+
+
+def class_weights(labels: np.ndarray) -> dict[int, float]:
+    """N / (2 N_y) for y in {0, 1}; a missing class gets weight 0."""
+    labels = np.asarray(labels)
+    total = labels.size
+    return {y: (total / (2.0 * n) if (n := int((labels == y).sum())) else 0.0) for y in (0, 1)}
+
+
+def element_rarity(presence: np.ndarray) -> np.ndarray:
+    """Per sample, mean over its elements of the clipped median_f / f_e (see module doc)."""
+    frequency = presence.sum(axis=0).astype(np.float64)
+    used = frequency > 0
+    if not used.any():
+        return np.ones(len(presence))
+    ratio = np.zeros_like(frequency)
+    ratio[used] = np.clip(np.median(frequency[used]) / frequency[used], 1 / RARITY_CLIP, RARITY_CLIP)
+    per_sample = presence @ ratio
+    n_elements = presence.sum(axis=1)
+    return np.where(n_elements > 0, per_sample / np.maximum(n_elements, 1), 1.0)
+
+
+def sample_weights(dataset: XanesDataset, samples: np.ndarray) -> np.ndarray:
+    """Weights for ``samples`` of ``dataset`` (aligned with ``samples``), mean 1."""
+    samples = np.asarray(samples)
+    labels = dataset.labels[samples]
+    per_class = class_weights(labels)
+    weights = np.array([per_class[int(y)] for y in labels]) * element_rarity(dataset.presence()[samples])
+    return (weights / weights.mean()).astype(np.float32)

@@ -1,0 +1,205 @@
+"""Scores of a run on its test split: what the paper reports, with the counts behind them.
+
+- Per class (topological = 1, trivial = 0): recall, precision, F1 and support (paper Fig. 3e);
+  balanced accuracy = mean of the two recalls (the score the class weights optimize).
+- Per absorbing element, over the test samples containing it (Fig. 3a-c): the same metrics and
+  the sample counts; a metric with an empty denominator is ``None``, not 0.
+- Confusion matrix ``[[tn, fp], [fn, tp]]``, ROC and precision-recall curves with their AUCs
+  (PR AUC = average precision of the topological class).
+- 2-D projection (Fig. 3d): PCA of the penultimate-layer embedding (baselines: of their input
+  features; sparse SVM features: truncated SVD). The threshold-0.5 boundary is drawn as the
+  line ``w . z + b = 0`` of a logistic regression fitted, in that plane, to the model's own
+  predicted classes; ``boundary_agreement`` says how many test predictions the line reproduces
+  (a 2-D picture of a high-dimensional boundary is only approximate).
+- ``reference_balanced_accuracy``: for demo data, the balanced accuracy of the generator's own
+  ``p_topological`` thresholded at the class prevalence (the Bayes rule for balanced accuracy,
+  :func:`xanes_core.data.demo.bayes_balanced_accuracy`), the best a model can be expected to do.
+  The CNNs are trained with class-balancing weights, so their 0.5 threshold plays that role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.elements import CHANNELS
+from xanes_core.errors import RunError
+from xanes_core.learn.model import EncodedSpectra
+from xanes_core.learn.runs import LoadedRun, load_run
+
+CLASSES = {"topological": 1, "trivial": 0}
+THRESHOLD = 0.5
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return float(numerator / denominator) if denominator else None
+
+
+def class_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
+    """{"topological": {...}, "trivial": {...}, "balanced_accuracy", "n_samples"}."""
+    labels = np.asarray(labels).astype(int)
+    predicted = np.asarray(predicted).astype(int)
+    out: dict[str, Any] = {}
+    for name, cls in CLASSES.items():
+        true_positive = int(((labels == cls) & (predicted == cls)).sum())
+        support = int((labels == cls).sum())
+        n_predicted = int((predicted == cls).sum())
+        recall, precision = _ratio(true_positive, support), _ratio(true_positive, n_predicted)
+        f1 = (None if recall is None or precision is None
+              else (2 * recall * precision / (recall + precision) if recall + precision else 0.0))
+        out[name] = {"recall": recall, "precision": precision, "f1": f1,
+                     "support": support, "n_predicted": n_predicted}
+    recalls = [out[name]["recall"] for name in CLASSES]
+    out["balanced_accuracy"] = (None if None in recalls else float(np.mean(recalls)))
+    out["n_samples"] = int(labels.size)
+    return out
+
+
+def per_element_metrics(labels: np.ndarray, predicted: np.ndarray,
+                        presence: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Element symbol -> class metrics over the test samples containing that element."""
+    result = {}
+    for ch in np.flatnonzero(presence.any(axis=0)):
+        mask = presence[:, ch] > 0
+        result[CHANNELS[ch]] = class_metrics(labels[mask], predicted[mask])
+    return result
+
+
+def _curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    if len(set(labels.tolist())) < 2:
+        return {"roc": None, "pr": None}
+    fpr, tpr, roc_thresholds = roc_curve(labels, scores)
+    precision, recall, pr_thresholds = precision_recall_curve(labels, scores)
+    return {
+        "roc": {"fpr": fpr, "tpr": tpr, "thresholds": np.nan_to_num(roc_thresholds, posinf=1.0),
+                "auc": float(roc_auc_score(labels, scores))},
+        "pr": {"precision": precision, "recall": recall, "thresholds": pr_thresholds,
+               "auc": float(average_precision_score(labels, scores))},
+    }
+
+
+def projection(embedding: np.ndarray | sp.spmatrix, labels: np.ndarray,
+               probabilities: np.ndarray, seed: int = 0) -> dict[str, Any]:
+    """2-D coordinates of the test samples and the line that separates predicted classes."""
+    if sp.issparse(embedding):
+        reducer: PCA | TruncatedSVD = TruncatedSVD(2, random_state=seed)
+    else:
+        reducer = PCA(2, random_state=seed)
+    coords = reducer.fit_transform(embedding)
+    predicted = (probabilities >= THRESHOLD).astype(int)
+    boundary = None
+    if len(set(predicted.tolist())) == 2:
+        logistic = LogisticRegression(C=1e3, max_iter=2000).fit(coords, predicted)
+        agreement = float((logistic.predict(coords) == predicted).mean())
+        boundary = {"w": logistic.coef_.ravel(), "b": float(logistic.intercept_[0]),
+                    "boundary_agreement": agreement}
+    return {
+        "method": type(reducer).__name__, "explained_variance_ratio": reducer.explained_variance_ratio_,
+        "x": coords[:, 0], "y": coords[:, 1], "label": labels, "probability": probabilities,
+        "boundary": boundary,
+    }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """All test-split results of one run; :meth:`to_dict` is JSON-ready (metrics.json)."""
+
+    test: dict[str, Any]
+    per_element: dict[str, dict[str, Any]]
+    confusion: list[list[int]]
+    curves: dict[str, Any]
+    projection: dict[str, Any]
+    reference_balanced_accuracy: float | None
+    sample_ids: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+    def summary(self) -> dict[str, Any]:
+        """The CLI's ``test`` object: per-class recall/precision/F1 and balanced accuracy."""
+        return {**{name: {key: self.test[name][key] for key in ("recall", "precision", "f1")}
+                   for name in CLASSES},
+                "balanced_accuracy": self.test["balanced_accuracy"]}
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays and scalars -> lists and floats, recursively (for JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def evaluate_predictions(labels: np.ndarray, probabilities: np.ndarray, presence: np.ndarray,
+                         embedding: np.ndarray | sp.spmatrix, sample_ids: list[str],
+                         reference: np.ndarray | None = None) -> Evaluation:
+    """Every metric of the module docstring from test labels, scores and element presence."""
+    labels = np.asarray(labels).astype(int)
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    predicted = (probabilities >= THRESHOLD).astype(int)
+    confusion = [[int(((labels == t) & (predicted == p)).sum()) for p in (0, 1)] for t in (0, 1)]
+    reference_ba = None
+    if reference is not None:
+        from xanes_core.data.demo import bayes_balanced_accuracy
+
+        reference_ba = bayes_balanced_accuracy(reference, labels)
+    return Evaluation(
+        test=class_metrics(labels, predicted),
+        per_element=per_element_metrics(labels, predicted, presence),
+        confusion=confusion,
+        curves=_curves(labels, probabilities),
+        projection=projection(embedding, labels, probabilities),
+        reference_balanced_accuracy=reference_ba,
+        sample_ids=list(sample_ids),
+    )
+
+
+def load_run_dataset(run: LoadedRun) -> XanesDataset:
+    """The dataset a run was trained on, refused if it is not the same one any more."""
+    dataset = XanesDataset.load(run.config["dataset"])
+    if dataset.n_samples != run.config.get("dataset_samples"):
+        raise RunError(f"The dataset at {run.config['dataset']} has changed since run "
+                       f"{run.run_dir.name} was trained ({dataset.n_samples} samples, "
+                       f"run saw {run.config.get('dataset_samples')}).")
+    return dataset
+
+
+def evaluate_run(run: LoadedRun, dataset: XanesDataset | None = None,
+                 split: str = "test") -> Evaluation:
+    """Score a loaded run on one split of its dataset."""
+    dataset = dataset if dataset is not None else load_run_dataset(run)
+    samples = run.splits[split]
+    encoded = EncodedSpectra(dataset, run.standardizer)
+    probabilities = run.classifier.predict_proba(encoded, samples)
+    metadata = dataset.metadata.iloc[samples]
+    reference = metadata["p_topological"].to_numpy() if "p_topological" in metadata else None
+    return evaluate_predictions(
+        labels=dataset.labels[samples], probabilities=probabilities,
+        presence=encoded.presence(samples), embedding=run.classifier.embed(encoded, samples),
+        sample_ids=metadata["sample_id"].astype(str).tolist(), reference=reference,
+    )
+
+
+def run_evaluate_command(run_dir: str) -> dict[str, Any]:
+    """``python -m xanes_core evaluate RUN_DIR``: the test object plus per-element metrics."""
+    run = load_run(Path(run_dir))
+    evaluation = evaluate_run(run)
+    return {
+        "run_dir": str(run.run_dir), "model": run.model_type, "test": evaluation.summary(),
+        "per_element": _plain(evaluation.per_element),
+        "roc_auc": (evaluation.curves["roc"] or {}).get("auc"),
+        "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
+    }

@@ -1,0 +1,179 @@
+"""A finished run's results as plain tables, read from its folder without loading the model.
+
+The Results page, the HTML report and notebooks share these readers: everything they show is
+already in the run folder (config.json, status.json, history.json, metrics.json) plus the
+dataset's manifest for provenance, so no Keras import or model load is needed to look at a run.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass
+from importlib import metadata as package_metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xanes_core.learn import runs
+from xanes_core.errors import RunError
+from xanes_core.learn.evaluation import CLASSES
+
+METRICS = ("recall", "precision", "f1")
+METRIC_NAMES = {"recall": "Recall", "precision": "Precision", "f1": "F1"}
+MODEL_NAMES = {"symmetry": "CNN + symmetry", "core": "CNN (spectra only)", "svm": "SVM (RBF)",
+               "elements": "Elements + symmetry (no spectra)"}
+_VERSIONED = ("xanes-topology", "numpy", "pandas", "scikit-learn", "tensorflow", "keras", "plotly",
+              "streamlit")
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """What a completed run reports; ``provenance`` is the dataset manifest's (empty if gone)."""
+
+    run_dir: Path
+    config: dict[str, Any]
+    status: dict[str, Any]
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def model(self) -> str:
+        return str(self.config.get("model", "?"))
+
+    @property
+    def label(self) -> str:
+        """Short human name: model and run id (used in legends and selectboxes)."""
+        return f"{MODEL_NAMES.get(self.model, self.model)} · {self.run_id}"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.provenance.get("kind") == "demo"
+
+
+def read_provenance(dataset_path: str | Path) -> dict[str, Any]:
+    """The dataset manifest's provenance, or {} when the dataset is no longer there."""
+    try:
+        return dict(json.loads((Path(dataset_path) / "manifest.json").read_text()).get("provenance", {}))
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def load_results(run_dir: str | Path) -> RunResults:
+    """Read a completed run's folder; RunError if it is not complete."""
+    run_dir = Path(run_dir)
+    config = runs.read_config(run_dir)
+    status = runs.read_status(run_dir)
+    if status.get("status") != "completed":
+        raise RunError(f"Run {run_dir.name} is {status.get('status')}, not completed: it has no results.")
+    return RunResults(
+        run_dir=run_dir, config=config, status=status,
+        history=runs.read_json(run_dir / runs.HISTORY, default=[]),
+        metrics=runs.read_json(run_dir / runs.METRICS), provenance=read_provenance(config.get("dataset", "")),
+    )
+
+
+def results_stamp(run_dir: str | Path) -> int:
+    """Modification time of metrics.json: a cache key part that changes if a run is re-evaluated."""
+    try:
+        return (Path(run_dir) / runs.METRICS).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def topological_prevalence(results: RunResults) -> float | None:
+    """Fraction of topological test materials: the chance level of the precision-recall curve."""
+    test = results.metrics["test"]
+    return test["topological"]["support"] / test["n_samples"] if test["n_samples"] else None
+
+
+def class_table(results: RunResults) -> pd.DataFrame:
+    """Paper Fig. 3e as a table: recall, precision, F1, support and predicted count per class."""
+    test = results.metrics["test"]
+    return pd.DataFrame([
+        {"class": name, **{METRIC_NAMES[m]: test[name][m] for m in METRICS},
+         "test samples": test[name]["support"], "predicted as this class": test[name]["n_predicted"]}
+        for name in CLASSES
+    ])
+
+
+def element_table(results: RunResults) -> pd.DataFrame:
+    """Per absorbing element: the metrics of each class and the test counts behind them."""
+    rows = []
+    for symbol, values in sorted(results.metrics["per_element"].items()):
+        row: dict[str, Any] = {"element": symbol, "test samples": values["n_samples"],
+                               "balanced accuracy": values["balanced_accuracy"]}
+        for name in CLASSES:
+            row[f"{name} samples"] = values[name]["support"]
+            row[f"predicted {name}"] = values[name]["n_predicted"]
+            row.update({f"{name} {m}": values[name][m] for m in METRICS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_row(results: RunResults) -> dict[str, Any]:
+    """One run's headline numbers (a row of the comparison table)."""
+    test, curves = results.metrics["test"], results.metrics.get("curves", {})
+    row: dict[str, Any] = {"run": results.run_id, "model": MODEL_NAMES.get(results.model, results.model),
+                           "balanced accuracy": test["balanced_accuracy"]}
+    for name in CLASSES:
+        row.update({f"{name} {m}": test[name][m] for m in METRICS})
+    row["ROC AUC"] = (curves.get("roc") or {}).get("auc")
+    row["PR AUC (topological)"] = (curves.get("pr") or {}).get("auc")
+    row["epochs run"] = len(results.history) or None
+    row["test samples"] = test["n_samples"]
+    return row
+
+
+def comparison_table(results: list[RunResults]) -> pd.DataFrame:
+    """Runs side by side, one row each."""
+    return pd.DataFrame([summary_row(r) for r in results]).astype({"epochs run": "Int64"})
+
+
+def config_table(results: RunResults) -> pd.DataFrame:
+    """The run's configuration flattened to (setting, value) rows, architecture included."""
+    flat = {k: v for k, v in results.config.items() if k not in ("model_config", "schema_version")}
+    if results.model not in ("svm", "elements"):
+        flat.update({f"architecture: {k}": v for k, v in results.config.get("model_config", {}).items()})
+    flat["status"] = results.status.get("message", "")
+    return pd.DataFrame({"setting": list(flat), "value": [_text(v) for v in flat.values()]})
+
+
+def provenance_table(provenance: dict[str, Any]) -> pd.DataFrame:
+    """The dataset's provenance (nested generator parameters flattened with dotted names)."""
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            flat[prefix] = value
+
+    walk("", provenance)
+    return pd.DataFrame({"field": list(flat), "value": [_text(v) for v in flat.values()]})
+
+
+def software_table() -> pd.DataFrame:
+    """Python and key package versions from installed metadata (imports nothing heavy)."""
+    return pd.DataFrame(list(_software_versions().items()), columns=["package", "version"])
+
+
+def _software_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _text(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)

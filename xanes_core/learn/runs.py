@@ -1,0 +1,230 @@
+"""The run registry: one folder per training run, the same for CLI and dashboard runs.
+
+``cache/runs/<run_id>/`` (or an explicit folder) holds, each written atomically:
+
+- ``config.json``: the resolved TrainingConfig (with the dataset path) and schema version;
+- ``status.json``: queued / running / completed / failed / cancelled, the writer's pid, a
+  message and timestamps. A run still marked queued/running whose pid is no longer alive is
+  reported as ``interrupted`` (the process died without saying so);
+- ``history.json``: one entry per finished epoch (loss, accuracy, validation metrics, seconds);
+- ``splits.npz``: the train / validation / test sample positions in the dataset;
+- ``standardizer.npz``: the per-element standardizer fitted on the training split;
+- ``model.keras`` (CNNs, loaded with safe mode) or ``baseline.npz`` (svm / elements);
+- ``metrics.json``: the test-split evaluation (see :mod:`xanes_core.learn.evaluation`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xanes_core import atomic
+from xanes_core.learn.baselines import BASELINES, ElementsBaseline, SVMBaseline
+from xanes_core.data.dataset import SPLITS
+from xanes_core.errors import RunError
+from xanes_core.learn.model import CNNClassifier, load_keras_model
+from xanes_core.paths import runs_root
+from xanes_core.data.preprocess import Standardizer
+
+SCHEMA_VERSION = 1
+STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupted")
+ACTIVE = ("queued", "running")
+CONFIG, STATUS, HISTORY, SPLITS_FILE = "config.json", "status.json", "history.json", "splits.npz"
+STANDARDIZER, MODEL, BASELINE, METRICS = "standardizer.npz", "model.keras", "baseline.npz", "metrics.json"
+
+Classifier = CNNClassifier | SVMBaseline | ElementsBaseline
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_dir(model_type: str, out: str | Path | None = None) -> Path:
+    """A fresh run folder: ``out`` if given (must not hold another run), else under runs_root()."""
+    if out is not None:
+        path = Path(out)
+        if (path / CONFIG).exists():
+            raise RunError(f"{path} already holds a run; choose another --out folder.")
+        if path.exists() and not path.is_dir():
+            raise RunError(f"{path} exists and is not a folder.")
+    else:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        path = runs_root() / f"{stamp}-{model_type}-{secrets.token_hex(2)}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_config(run_dir: Path, config: dict[str, Any]) -> None:
+    atomic.write_json(run_dir / CONFIG, {"schema_version": SCHEMA_VERSION, **config})
+
+
+def read_config(run_dir: str | Path) -> dict[str, Any]:
+    return read_json(Path(run_dir) / CONFIG)
+
+
+def write_status(run_dir: Path, status: str, message: str = "", **extra: Any) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown run status {status}")
+    atomic.write_json(run_dir / STATUS, {"status": status, "message": message, "pid": os.getpid(),
+                                         "updated": _now(), **extra})
+
+
+def write_history(run_dir: Path, history: list[dict[str, Any]]) -> None:
+    atomic.write_json(run_dir / HISTORY, history)
+
+
+def write_metrics(run_dir: Path, metrics: dict[str, Any]) -> None:
+    atomic.write_json(run_dir / METRICS, metrics)
+
+
+def write_splits(run_dir: Path, splits: dict[str, np.ndarray]) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, **{name: np.asarray(splits[name], dtype=np.int64) for name in SPLITS})
+    atomic.write_bytes(run_dir / SPLITS_FILE, buffer.getvalue())
+
+
+def save_classifier(run_dir: Path, classifier: Classifier) -> None:
+    """model.keras for a CNN (written to a temporary name, then renamed), baseline.npz else."""
+    if isinstance(classifier, CNNClassifier):
+        tmp = run_dir / f".{MODEL}.{os.getpid()}.tmp.keras"
+        classifier.model.save(tmp)
+        os.replace(tmp, run_dir / MODEL)
+    else:
+        classifier.save(run_dir / BASELINE)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    """A run file's JSON; ``default`` when it is missing, else RunError (one reader for every module)."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        if default is not None:
+            return default
+        raise RunError(f"{path.parent} is not a complete run: {path.name} is missing.") from None
+    except (OSError, ValueError):
+        raise RunError(f"{path} is unreadable or not JSON.") from None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_status(run_dir: str | Path) -> dict[str, Any]:
+    """status.json, with a queued/running run of a dead process reported as interrupted."""
+    status = read_json(Path(run_dir) / STATUS, default={"status": "interrupted", "message": "no status file"})
+    if status.get("status") in ACTIVE and not _pid_alive(int(status.get("pid", -1))):
+        status = {**status, "status": "interrupted",
+                  "message": f"the process (pid {status.get('pid')}) ended while the run was {status['status']}"}
+    return status
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of the run list (no model loaded)."""
+
+    run_dir: str
+    run_id: str
+    model: str
+    status: str
+    message: str
+    created: str
+    balanced_accuracy: float | None
+
+
+def list_runs(root: str | Path | None = None) -> list[RunSummary]:
+    """Runs under ``root`` (default runs_root()), newest first; unreadable folders are skipped."""
+    root = Path(root) if root is not None else runs_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for path in root.iterdir():
+        if path.name.startswith(".") or not (path / CONFIG).is_file():
+            continue
+        try:
+            config = read_json(path / CONFIG)
+            status = read_status(path)
+            metrics = read_json(path / METRICS, default={})
+        except RunError:
+            continue
+        found.append(RunSummary(
+            run_dir=str(path), run_id=path.name, model=str(config.get("model", "?")),
+            status=status.get("status", "interrupted"), message=status.get("message", ""),
+            created=str(config.get("created", "")),
+            balanced_accuracy=(metrics.get("test") or {}).get("balanced_accuracy"),
+        ))
+    return sorted(found, key=lambda run: (run.created, run.run_id), reverse=True)
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """Everything a finished run holds, ready to predict (see :func:`load_run`)."""
+
+    run_dir: Path
+    config: dict[str, Any]
+    status: dict[str, Any]
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    splits: dict[str, np.ndarray]
+    standardizer: Standardizer
+    classifier: Classifier
+
+    @property
+    def model_type(self) -> str:
+        return str(self.config["model"])
+
+
+def load_splits(run_dir: str | Path) -> dict[str, np.ndarray]:
+    path = Path(run_dir) / SPLITS_FILE
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in SPLITS}
+    except (OSError, KeyError, ValueError):
+        raise RunError(f"{path} is missing or unreadable.") from None
+
+
+def load_classifier(run_dir: str | Path, model_type: str) -> Classifier:
+    """The run's trained model: a CNN (safe-mode .keras) or a rebuilt baseline."""
+    run_dir = Path(run_dir)
+    if model_type in BASELINES:
+        return BASELINES[model_type].load(run_dir / BASELINE)
+    path = run_dir / MODEL
+    if not path.is_file():
+        raise RunError(f"{run_dir} has no trained model ({MODEL}); was the run completed?")
+    try:
+        model = load_keras_model(str(path))
+    except (OSError, ValueError) as exc:
+        raise RunError(f"The model in {run_dir} cannot be loaded: {exc}") from None
+    return CNNClassifier(model, model_type)
+
+
+def load_run(run_dir: str | Path) -> LoadedRun:
+    """Load a completed run's config, history, splits, standardizer and model."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG).is_file():
+        raise RunError(f"No run at {run_dir} (no {CONFIG}).")
+    config = read_json(run_dir / CONFIG)
+    if config.get("schema_version") != SCHEMA_VERSION:
+        raise RunError(f"Run {run_dir} has schema version {config.get('schema_version')}; "
+                       f"this tool reads version {SCHEMA_VERSION}.")
+    return LoadedRun(
+        run_dir=run_dir, config=config, status=read_status(run_dir),
+        history=read_json(run_dir / HISTORY, default=[]),
+        metrics=read_json(run_dir / METRICS, default={}),
+        splits=load_splits(run_dir),
+        standardizer=Standardizer.load(run_dir / STANDARDIZER),
+        classifier=load_classifier(run_dir, str(config.get("model"))),
+    )

@@ -1,0 +1,131 @@
+"""Plotly figures of one prediction: a material's spectra against the training data, the
+probability, and each element's contribution (Predict page, notebooks; no Streamlit).
+
+Training spectra are drawn as a light band per class (10th-90th percentile, median dashed)
+rather than as hundreds of lines: with thousands of spectra per element lines would hide the
+one spectrum the figure is about. Colours are the shared class colours of :mod:`xanes_core.viz.figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.elements import CHANNELS, k_edge_energy
+from xanes_core.io import NormalizedSpectrum
+from xanes_core.viz.figures import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
+from xanes_core.analysis.prediction import CLASS_NAMES, Contribution, ElementSpectrum
+
+BAND_QUANTILES = (0.1, 0.5, 0.9)
+_BAND_FILL = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}
+_MATERIAL_COLOR = "#17202a"
+
+
+@dataclass(frozen=True)
+class ClassBand:
+    """Low / median / high quantiles of one class's training spectra on an element's grid."""
+
+    label: int
+    count: int
+    low: np.ndarray
+    median: np.ndarray
+    high: np.ndarray
+
+
+def training_bands(dataset: XanesDataset, element: str, split: str = "train") -> list[ClassBand]:
+    """The bands of each class present among ``split``'s spectra of ``element`` (may be empty)."""
+    rows = dataset.element_rows(element)
+    rows = rows[np.isin(dataset.sample_index[rows], dataset.split_indices(split))]
+    labels = dataset.labels[dataset.sample_index[rows]]
+    bands = []
+    for label in (1, 0):
+        spectra = dataset.spectra[rows[labels == label]]
+        if len(spectra):
+            low, median, high = np.quantile(spectra, BAND_QUANTILES, axis=0)
+            bands.append(ClassBand(label, len(spectra), low, median, high))
+    return bands
+
+
+def spectrum_vs_training(entry: ElementSpectrum, bands: list[ClassBand]) -> go.Figure:
+    """The material's spectrum on its element's model grid over the training bands by class."""
+    fig = go.Figure()
+    for band in bands:
+        name = f"{CLASS_NAMES[band.label]} training spectra (n={band.count:,})"
+        group = f"class-{band.label}"
+        fig.add_trace(go.Scatter(x=entry.energy, y=band.high, mode="lines", line=dict(width=0),
+                                 legendgroup=group, showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=entry.energy, y=band.low, mode="lines", line=dict(width=0),
+                                 fill="tonexty", fillcolor=_BAND_FILL[band.label], legendgroup=group,
+                                 name=f"{name}: 10-90%", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=entry.energy, y=band.median, mode="lines", legendgroup=group,
+                                 line=dict(color=CLASS_COLORS[band.label], width=1.5, dash="dash"),
+                                 name=f"{CLASS_NAMES[band.label]} median",
+                                 hovertemplate="%{x:.1f} eV<br>median μ = %{y:.3f}<extra></extra>"))
+    coverage = "" if entry.coverage >= 0.999 else f" ({entry.coverage:.0%} of the grid)"
+    fig.add_trace(go.Scatter(x=entry.energy, y=entry.mu, mode="lines", name=entry.name + coverage,
+                             line=dict(color=_MATERIAL_COLOR, width=2.5),
+                             hovertemplate="%{x:.1f} eV<br>μ = %{y:.3f}<extra></extra>"))
+    fig.add_vline(x=k_edge_energy(entry.element), line=dict(color="#7f8c8d", width=1, dash="dot"),
+                  annotation_text="K edge", annotation_position="bottom right")
+    fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")
+    fig.update_yaxes(title=ABSORPTION_AXIS)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return base_layout(fig, f"{entry.element} K edge: {entry.name} vs training", 460)
+
+
+def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
+    """The file's curve as measured (grey, right axis) and normalized (black, left axis), E0 marked.
+
+    One panel with two axes rather than two panels: the curves share the energy axis, and the
+    figure stays readable at half the page width beside the training comparison.
+    """
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    hover = "%{x:.1f} eV<br>μ = %{y:.4g}<extra>%{fullData.name}</extra>"
+    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_raw, mode="lines", name="as read from the file",
+                             line=dict(color="#99a3a4", width=1.5), hovertemplate=hover), secondary_y=True)
+    fig.add_trace(go.Scatter(x=spectrum.energy, y=spectrum.mu_norm, mode="lines",
+                             name=f"normalized ({spectrum.method})",
+                             line=dict(color=_MATERIAL_COLOR, width=2), hovertemplate=hover), secondary_y=False)
+    fig.add_vline(x=spectrum.e0, line=dict(color="#7f8c8d", width=1, dash="dot"),
+                  annotation_text=f"E0 {spectrum.e0:,.1f} eV", annotation_position="bottom right")
+    fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")
+    fig.update_yaxes(title=ABSORPTION_AXIS, secondary_y=False)
+    fig.update_yaxes(title="μ(E) as in the file (arb. units)", secondary_y=True, showgrid=False)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return base_layout(fig, f"{spectrum.element}: {name}, edge step {spectrum.edge_step:.3g}", 460)
+
+
+def probability_gauge(p_topological: float, threshold: float) -> go.Figure:
+    """p(topological) as a horizontal bar from 0 to 1 over the run's two class regions."""
+    fig = go.Figure(go.Indicator(
+        mode="gauge", value=p_topological,
+        gauge=dict(shape="bullet", axis=dict(range=[0, 1], tickformat=".0%"),
+                   bar=dict(color=CLASS_COLORS[int(p_topological >= threshold)], thickness=0.6),
+                   steps=[dict(range=[0, threshold], color="rgba(36,113,163,0.12)"),
+                          dict(range=[threshold, 1], color="rgba(192,57,43,0.12)")],
+                   threshold=dict(value=threshold, line=dict(color=_MATERIAL_COLOR, width=3), thickness=0.9)),
+        domain=dict(x=[0.02, 0.98], y=[0.3, 1.0]),
+    ))
+    return base_layout(fig, f"p(topological) = {p_topological:.1%} · threshold {threshold:.2f} "
+                        "(trivial below, topological above)", 170)
+
+
+def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
+    """Each element's delta (p with all spectra minus p without this one), by channel order."""
+    elements = sorted(contributions, key=CHANNELS.index)
+    deltas = [contributions[e].delta for e in elements]
+    fig = go.Figure(go.Bar(
+        x=deltas, y=elements, orientation="h",
+        marker_color=[CLASS_COLORS[int(d > 0)] for d in deltas],
+        customdata=[contributions[e].p_without for e in elements],
+        hovertemplate="%{y}: Δp = %{x:+.3f}<br>p without %{y} = %{customdata:.3f}<extra></extra>",
+    ))
+    fig.add_vline(x=0, line=dict(color="#566573", width=1))
+    fig.update_xaxes(title="Δ p(topological) from this element's spectrum", tickformat="+.2f", zeroline=False)
+    fig.update_yaxes(title="Absorbing element", autorange="reversed")
+    return base_layout(fig, "Contribution of each element", 180 + 40 * len(elements))

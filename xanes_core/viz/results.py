@@ -1,0 +1,199 @@
+"""Plotly figures of a run's results (paper Fig. 3, Fig. S4), built from metrics.json / history.json.
+
+Inputs are the plain JSON structures written by :mod:`xanes_core.learn.evaluation` and the trainer, so
+the Results page, the HTML report and a notebook draw the same figures from a run folder
+without loading the model. Class colours and the periodic table come from :mod:`xanes_core.viz.figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from xanes_core.data.elements import CHANNELS
+from xanes_core.learn.evaluation import CLASSES, THRESHOLD
+from xanes_core.viz.figures import CLASS_COLORS, base_layout, periodic_table
+from xanes_core.learn.results import METRIC_NAMES, METRICS
+
+_HISTORY_LABELS = {"loss": "Loss (weighted binary cross-entropy)", "accuracy": "Accuracy (fraction correct)"}
+_SERIES_COLORS = ("#1f618d", "#ca6f1e", "#7d3c98", "#229954")
+
+
+def history_curves(history: Sequence[Mapping[str, Any]], quantity: str, *, title: str | None = None) -> go.Figure:
+    """Paper Fig. S4d-e: training and validation ``loss`` or ``accuracy`` per epoch.
+
+    The accuracy plot also shows the validation balanced accuracy, the score the class
+    weights optimize (plain accuracy is dominated by the trivial majority).
+    """
+    series = [(quantity, "training"), (f"val_{quantity}", "validation")]
+    if quantity == "accuracy":
+        series.append(("val_balanced_accuracy", "validation, balanced"))
+    fig = go.Figure()
+    epochs = [entry.get("epoch") for entry in history]
+    for (key, name), colour in zip(series, _SERIES_COLORS):
+        values = [entry.get(key) for entry in history]
+        if any(v is not None for v in values):
+            fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name,
+                                     line=dict(color=colour, dash="dot" if "balanced" in key else "solid")))
+    fig.update_xaxes(title="Epoch", dtick=1 if len(epochs) <= 20 else None)
+    fig.update_yaxes(title=_HISTORY_LABELS[quantity])
+    return base_layout(fig, title or f"{quantity.capitalize()} per epoch", 380)
+
+
+def class_metric_bars(test: Mapping[str, Any], *, title: str = "Test metrics per class") -> go.Figure:
+    """Paper Fig. 3e: recall, precision and F1 of each class as grouped bars (values printed)."""
+    fig = go.Figure([
+        go.Bar(x=[METRIC_NAMES[m] for m in METRICS], y=[test[name][m] for m in METRICS], name=name,
+               marker_color=CLASS_COLORS[label], texttemplate="%{y:.2f}", textposition="outside")
+        for name, label in CLASSES.items()
+    ])
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="Score (fraction)", range=[0, 1.1])
+    return base_layout(fig, title, 380)
+
+
+def _element_hover(symbol: str, values: Mapping[str, Any] | None, name: str) -> str:
+    """The counts behind an element's recall / precision / F1 for one class."""
+    if values is None:
+        return f"<b>{symbol}</b><br>no test samples"
+    metrics = values[name]
+    support, predicted = metrics["support"], metrics["n_predicted"]
+    hits = round((metrics["recall"] or 0.0) * support)
+    lines = [f"<b>{symbol}</b> · {values['n_samples']} test samples"]
+    lines.append(f"recall: {hits} of {support} {name} found" if support else f"recall: no {name} test samples")
+    lines.append(f"precision: {hits} of {predicted} predicted {name} correct" if predicted
+                 else f"precision: none predicted {name}")
+    lines.append("F1: " + (f"{metrics['f1']:.2f}" if metrics["f1"] is not None else "undefined"))
+    return "<br>".join(lines)
+
+
+def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], go.Figure]:
+    """Paper Fig. 3a-c (topological) and S4a-c (trivial): (metric, class) -> periodic table.
+
+    Grey cells: no test sample contains the element, or the metric is undefined for it (no
+    samples of that class, or none predicted as it); the hover says which, with the counts.
+    """
+    figures = {}
+    for name in CLASSES:
+        hover = {symbol: _element_hover(symbol, per_element.get(symbol), name) for symbol in CHANNELS}
+        for metric in METRICS:
+            values = {symbol: (np.nan if v[name][metric] is None else float(v[name][metric]))
+                      for symbol, v in per_element.items()}
+            figures[(metric, name)] = periodic_table(
+                values, title=f"{METRIC_NAMES[metric]} of the {name} class per absorbing element (test split)",
+                colorbar_title=METRIC_NAMES[metric].lower(), hover=hover, zrange=(0.0, 1.0),
+                colorscale="YlOrRd" if name == "topological" else "YlGnBu")
+    return figures
+
+
+def confusion_matrix(confusion: Sequence[Sequence[int]]) -> go.Figure:
+    """Counts of true class (rows) against predicted class (columns), with row percentages."""
+    counts = np.asarray(confusion, dtype=float)[::-1, ::-1]  # topological first
+    names = list(CLASSES)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    text = [[f"{int(c)}<br>({s:.0%} of true {names[i]})" for c, s in zip(row, srow)]
+            for i, (row, srow) in enumerate(zip(counts, shares))]
+    fig = go.Figure(go.Heatmap(z=shares, x=[f"predicted {n}" for n in names], y=[f"true {n}" for n in names],
+                               text=text, texttemplate="%{text}", textfont=dict(size=14), colorscale="Blues", zmin=0, zmax=1,
+                               colorbar=dict(title="row fraction"),
+                               hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title="True class")
+    fig.update_xaxes(title=f"Predicted class (threshold {THRESHOLD})", side="bottom")
+    return base_layout(fig, "Confusion matrix (test split)", 380)
+
+
+def _curve_figure(traces: list[go.Scatter], title: str, x_title: str, y_title: str) -> go.Figure:
+    fig = go.Figure(traces)
+    fig.update_xaxes(title=x_title, range=[0, 1], constrain="domain")
+    fig.update_yaxes(title=y_title, range=[0, 1.02])
+    fig.update_layout(legend=dict(x=0.98, y=0.02, xanchor="right", yanchor="bottom"))
+    return base_layout(fig, title, 420)
+
+
+def roc_curves(curves: Mapping[str, Mapping[str, Any] | None], *, title: str = "ROC curve (test split)") -> go.Figure:
+    """ROC of one or more runs (``name -> curves`` of metrics.json) with the chance diagonal."""
+    traces = [go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
+                         line=dict(color="#999", dash="dash"))]
+    for (name, run_curves), colour in zip(curves.items(), _SERIES_COLORS):
+        roc = (run_curves or {}).get("roc")
+        if roc:
+            traces.append(go.Scatter(x=roc["fpr"], y=roc["tpr"], mode="lines", name=f"{name} (AUC {roc['auc']:.3f})",
+                                     line=dict(color=colour, shape="hv")))
+    return _curve_figure(traces, title, "False-positive rate (trivial called topological)",
+                         "True-positive rate (topological recall)")
+
+
+def pr_curves(curves: Mapping[str, Mapping[str, Any] | None], prevalence: float | None = None, *,
+              title: str = "Precision-recall curve, topological class (test split)") -> go.Figure:
+    """Precision-recall of the topological class; ``prevalence`` draws the chance level."""
+    traces = []
+    if prevalence is not None:
+        traces.append(go.Scatter(x=[0, 1], y=[prevalence, prevalence], mode="lines",
+                                 name=f"chance ({prevalence:.2f})", line=dict(color="#999", dash="dash")))
+    for (name, run_curves), colour in zip(curves.items(), _SERIES_COLORS):
+        pr = (run_curves or {}).get("pr")
+        if pr:
+            traces.append(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", line=dict(color=colour, shape="hv"),
+                                     name=f"{name} (average precision {pr['auc']:.3f})"))
+    return _curve_figure(traces, title, "Recall (topological)", "Precision (topological)")
+
+
+def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str] = ()) -> go.Figure:
+    """Paper Fig. 3d: test samples in a 2-D projection of the model's features, coloured by true
+    class, with the model's threshold boundary as fitted in that plane (shaded by predicted side).
+    """
+    x, y = np.asarray(projection["x"], float), np.asarray(projection["y"], float)
+    labels = np.asarray(projection["label"], int)
+    probability = np.asarray(projection["probability"], float)
+    ids = np.asarray(list(sample_ids) or [""] * len(x), dtype=object)
+    fig = go.Figure()
+    boundary = projection.get("boundary")
+    pad_x, pad_y = 0.05 * (np.ptp(x) or 1.0), 0.05 * (np.ptp(y) or 1.0)
+    x_range, y_range = (x.min() - pad_x, x.max() + pad_x), (y.min() - pad_y, y.max() + pad_y)
+    if boundary:
+        gx, gy = np.meshgrid(np.linspace(*x_range, 120), np.linspace(*y_range, 120))
+        side = (boundary["w"][0] * gx + boundary["w"][1] * gy + boundary["b"] > 0).astype(float)
+        fig.add_trace(go.Heatmap(x=gx[0], y=gy[:, 0], z=side, zmin=0, zmax=1, showscale=False, hoverinfo="skip",
+                                 colorscale=[[0, "rgba(36,113,163,0.12)"], [1, "rgba(192,57,43,0.12)"]]))
+        line_x, line_y = _boundary_line(boundary["w"], boundary["b"], x_range, y_range)
+        fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", hoverinfo="skip",
+                                 line=dict(color="black", width=2, dash="dash"),
+                                 name=f"decision boundary ({boundary['boundary_agreement']:.0%} agreement)"))
+    for name, label in CLASSES.items():
+        mask = labels == label
+        fig.add_trace(go.Scatter(
+            x=x[mask], y=y[mask], mode="markers", name=f"true {name}",
+            marker=dict(color=CLASS_COLORS[label], size=7, opacity=0.8, line=dict(width=0.5, color="white")),
+            customdata=np.column_stack([ids[mask], probability[mask]]),
+            hovertemplate="%{customdata[0]}<br>P(topological) = %{customdata[1]:.2f}<extra>" + name + "</extra>",
+        ))
+    method = "PC" if projection.get("method") == "PCA" else "SVD component "
+    variance = projection.get("explained_variance_ratio") or [np.nan, np.nan]
+    fig.update_xaxes(title=f"{method}1 (arb. units; {variance[0]:.0%} of variance)", range=x_range)
+    fig.update_yaxes(title=f"{method}2 (arb. units; {variance[1]:.0%} of variance)", range=y_range)
+    return base_layout(fig, "Test samples in the model's feature space, with its decision boundary", 520)
+
+
+def _boundary_line(w: Sequence[float], b: float, x_range: tuple[float, float],
+                   y_range: tuple[float, float]) -> tuple[list[float], list[float]]:
+    """End points of ``w . z + b = 0`` across the plot, solved for the better-conditioned axis."""
+    if abs(w[1]) >= abs(w[0]):
+        return list(x_range), [-(w[0] * x + b) / w[1] for x in x_range]
+    return [-(w[1] * y + b) / w[0] for y in y_range], list(y_range)
+
+
+def comparison_bars(table: pd.DataFrame) -> go.Figure:
+    """Headline metrics of several runs (rows of :func:`xanes_core.learn.results.comparison_table`)."""
+    columns = ["balanced accuracy", *(f"{name} {m}" for name in CLASSES for m in METRICS), "ROC AUC"]
+    fig = go.Figure([
+        go.Bar(x=columns, y=[row[c] for c in columns], name=f"{row['model']} · {row['run']}",
+               marker_color=colour, texttemplate="%{y:.2f}", textposition="outside")
+        for (_, row), colour in zip(table.iterrows(), _SERIES_COLORS)
+    ])
+    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
+    fig.update_yaxes(title="Score (fraction)", range=[0, 1.1])
+    return base_layout(fig, "Runs compared on the test split", 440)
