@@ -22,12 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from xanes_core.analysis.prediction import Predictor
 from xanes_core.data.demo import generate_demo
 from xanes_core.data.elements import channel_index
 from xanes_core.io import read_spectrum
-from xanes_core.learn.model import sample_inputs
-from xanes_core.analysis.prediction import Predictor
-from xanes_core.learn.training import Trainer, TrainingConfig
+from xanes_core.learn.architecture import model_inputs
+from xanes_core.learn.config import TrainingConfig
+from xanes_core.learn.features import pack_rows, standardize
+from xanes_core.learn.training import Trainer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spectra"
 FILES = {"computed_mp_json": [FIXTURES / "mp" / "LiCoO2_k_xanes.json"],
@@ -63,11 +67,12 @@ def measure(root: Path) -> dict[str, object]:
         predictor.predict([read_spectrum(path) for path in paths], space_group=SPACE_GROUP)
 
     cases = {name: median_ms(lambda paths=paths: predict(paths)) for name, paths in FILES.items()}
-    model = predictor.run.classifier.model
+    classifier = predictor.run.classifier
     cobalt = read_spectrum(FILES["computed_mp_json"][0])
     prepared = predictor.predict([cobalt], space_group=SPACE_GROUP).spectra["Co"]
-    inputs = sample_inputs([(channel_index("Co"), prepared.mu)], SPACE_GROUP, predictor.run.standardizer)
-    reference = median_ms(lambda: model(inputs, training=False))
+    X = pack_rows(prepared.mu[None, :], np.array([channel_index("Co")]), np.array([0]), 1, np.array([SPACE_GROUP]))
+    inputs = model_inputs(standardize(X, classifier.standardizer_), "symmetry")
+    reference = median_ms(lambda: classifier.model_(inputs, training=False))
     return {
         "dataset_samples": dataset.n_samples,
         "training_neighbours": int(predictor.run.splits["train"].size),

@@ -12,7 +12,8 @@ Usage: ``python bench/bench_training.py [--steps N] [--skip-full]``; prints one 
    process on this machine. Both train ``--steps`` batches of 64 after a warm-up epoch of the
    same length (tracing excluded); the epoch time is steps/s extrapolated to all batches
    (``--steps 0`` times the full epoch instead). Dense batches are cut from the sparse data per
-   batch, as any implementation that does not hold the 3 GB tensor in memory must.
+   batch from the packed materials, as any implementation that does not hold the 3 GB tensor in
+   memory must.
 """
 
 from __future__ import annotations
@@ -31,37 +32,46 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xanes_core.data.dataset import XanesDataset  # noqa: E402
 from xanes_core.data.demo import generate_demo  # noqa: E402
-from xanes_core.learn.model import (EncodedSpectra, ModelConfig, SpectraBatches,  # noqa: E402
-                              build_dense_reference, build_model, sample_inputs)
-from xanes_core.data.preprocess import Standardizer, augment_shifts  # noqa: E402
-from xanes_core.learn.runs import load_run  # noqa: E402
-from xanes_core.learn.training import Trainer, TrainingConfig  # noqa: E402
+from xanes_core.data.elements import GRID_POINTS, N_CHANNELS  # noqa: E402
+from xanes_core.data.preprocess import DEFAULT_SHIFTS_EV  # noqa: E402
 from xanes_core.data.weights import sample_weights  # noqa: E402
+from xanes_core.learn.architecture import build_dense_reference, build_model  # noqa: E402
+from xanes_core.learn.batches import SpectraBatches  # noqa: E402
+from xanes_core.learn.config import ModelConfig, TrainingConfig  # noqa: E402
+from xanes_core.learn.features import (  # noqa: E402
+    fit_standardizer,
+    pack,
+    presence,
+    shifted_copies,
+    standardize,
+    symmetry_input,
+    unpack,
+)
+from xanes_core.learn.runs import load_run  # noqa: E402
+from xanes_core.learn.training import Trainer  # noqa: E402
 
 BATCH = 64
 
 
 class DenseBatches(keras.utils.PyDataset):
-    """The dense model's input pipeline: (batch, 200, 81) built per batch from sparse rows."""
+    """The dense model's input pipeline: (batch, 200, 81) built per batch from packed materials."""
 
-    def __init__(self, dataset: XanesDataset, standardized: np.ndarray, labels: np.ndarray,
-                 weights: np.ndarray, seed: int) -> None:
+    def __init__(self, X: np.ndarray, labels: np.ndarray, weights: np.ndarray, seed: int) -> None:
         super().__init__(workers=1, use_multiprocessing=False)
-        self.dataset, self.standardized, self.labels, self.weights = dataset, standardized, labels, weights
-        self.order = np.random.default_rng(seed).permutation(dataset.n_samples)
-        self.groups = dataset.metadata["space_group"].to_numpy()
+        self.X, self.labels, self.weights = X, labels, weights
+        self.order = np.random.default_rng(seed).permutation(len(X))
 
     def __len__(self) -> int:
-        return int(np.ceil(self.dataset.n_samples / BATCH))
+        return int(np.ceil(len(self.X) / BATCH))
 
     def __getitem__(self, index: int):
-        from xanes_core.data.symmetry import symmetry_features
-
         chosen = self.order[index * BATCH:(index + 1) * BATCH]
-        inputs = {"dense_spectra": self.dataset.dense(chosen, spectra=self.standardized),
-                  "symmetry": symmetry_features(self.groups[chosen])}
+        materials = unpack(self.X[chosen])
+        dense = np.zeros((chosen.size, GRID_POINTS, N_CHANNELS), dtype=np.float32)
+        rows, slots = np.nonzero(materials.valid)
+        dense[rows, :, materials.channels[rows, slots]] = materials.spectra[rows, slots]
+        inputs = {"dense_spectra": dense, "symmetry": symmetry_input(materials.space_groups)}
         return inputs, self.labels[chosen].astype(np.float32), self.weights[chosen]
 
 
@@ -106,39 +116,34 @@ def main() -> None:
             "peak_rss_gb": round(_peak_rss_gb(), 2),
         }
         run = load_run(work / "run")
-        encoded = EncodedSpectra(dataset, run.standardizer)
         test = run.splits["test"]
         timings = []
         for _ in range(2):
             started = time.perf_counter()
-            run.classifier.predict_proba(encoded, test)
+            run.classifier.predict_proba(pack(dataset, test))
             timings.append(time.perf_counter() - started)
-        rows = dataset.rows_for_samples(test[:1])
-        entries = [(int(dataset.channel[r]), dataset.spectra[r]) for r in rows]
-        group = int(dataset.metadata["space_group"].iloc[test[0]])
+        one = pack(dataset, test[:1])
         single = []
         for _ in range(20):
             started = time.perf_counter()
-            run.classifier.model(sample_inputs(entries, group, run.standardizer), training=False)
+            run.classifier.predict_proba(one)
             single.append(time.perf_counter() - started)
         result["prediction"] = {"test_samples": int(test.size), "test_split_first_s": round(timings[0], 3),
                                 "test_split_warm_s": round(timings[1], 3),
                                 "one_sample_median_ms": round(1000 * float(np.median(single)), 2)}
 
     train = dataset.split_indices("train")
-    standardizer = Standardizer.fit_dataset(dataset, train)
-    augmented = augment_shifts(dataset, train)
-    samples = np.arange(augmented.n_samples)
-    weights = sample_weights(augmented, samples)
+    X_train = pack(dataset, train)
+    augmented = standardize(shifted_copies(X_train, DEFAULT_SHIFTS_EV), fit_standardizer(X_train))
+    labels = np.tile(dataset.labels[train], len(DEFAULT_SHIFTS_EV))
+    weights = sample_weights(labels, presence(augmented))
     config = ModelConfig()
-    sparse_data = SpectraBatches(EncodedSpectra(augmented, standardizer), samples, BATCH,
-                                 augmented.labels, weights, shuffle=True, seed=0)
+    sparse_data = SpectraBatches(augmented, BATCH, "symmetry", labels, weights, shuffle=True, seed=0)
     keras.utils.set_random_seed(0)
     sparse_epoch = _time_epoch(build_model("symmetry", config), sparse_data, args.steps)
-    dense_data = DenseBatches(augmented, standardizer.transform(augmented.spectra, augmented.channel),
-                              augmented.labels, weights, seed=0)
+    dense_data = DenseBatches(augmented, labels, weights, seed=0)
     dense_epoch = _time_epoch(build_dense_reference("symmetry", config), dense_data, args.steps)
-    result["epoch"] = {"train_samples_augmented": int(augmented.n_samples), "batches": len(sparse_data),
+    result["epoch"] = {"train_samples_augmented": len(augmented), "batches": len(sparse_data),
                        "timed_steps": args.steps or len(sparse_data),
                        "sparse_epoch_s": round(sparse_epoch, 1), "dense_epoch_s": round(dense_epoch, 1),
                        "speedup": round(dense_epoch / sparse_epoch, 2)}

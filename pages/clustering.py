@@ -12,10 +12,11 @@ import streamlit as st
 
 from pages import common
 from xanes_core.analysis import clustering
-from xanes_core.viz import figures as plots
-from xanes_core.data.browse import LABEL_NAMES
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
+from xanes_core.viz.clustering import clustering_regions
+from xanes_core.viz.dataset import spectra_overlay
+from xanes_core.viz.periodic_table import clustering_periodic_tables
 
 PREFERRED_ELEMENT = "Bi"
 
@@ -36,8 +37,8 @@ def _points_table(dataset: XanesDataset, result: clustering.ElementClustering) -
         "sample_id": dataset.metadata["sample_id"].to_numpy()[samples],
         "formula": dataset.metadata["formula"].to_numpy()[samples],
         "split": result.splits,
-        "true_class": [LABEL_NAMES[int(v)] for v in result.labels],
-        "cluster_class": [LABEL_NAMES[int(v)] for v in result.predicted],
+        "true_class": [CLASS_NAMES[int(v)] for v in result.labels],
+        "cluster_class": [CLASS_NAMES[int(v)] for v in result.predicted],
         "pc1": result.coords[:, 0],
         "pc2": result.coords[:, 1],
     })
@@ -49,15 +50,15 @@ def _element_section(loaded: common.Loaded, symbol: str) -> None:
     columns = st.columns(2)
     for column, label in zip(columns, (1, 0)):
         correct, total = result.counts(label)
-        column.metric(f"{LABEL_NAMES[label].capitalize()} spectra correctly clustered",
+        column.metric(f"{CLASS_NAMES[label].capitalize()} spectra correctly clustered",
                       f"{result.fraction_correct(label):.0%}" if total else "–", help=f"{correct} of {total}, all splits")
     regions, spectra = st.columns(2)
     with regions:
-        common.show_figure(plots.clustering_regions(result), f"clustering_regions_{symbol}", loaded)
+        common.show_figure(clustering_regions(result), f"clustering_regions_{symbol}", loaded)
     with spectra:
         rows = clustering.representative_rows(result)
         samples = dataset.sample_index[rows]
-        fig = plots.spectra_overlay(
+        fig = spectra_overlay(
             dataset.grids[CHANNELS.index(symbol)], dataset.spectra[rows], dataset.labels[samples],
             dataset.metadata["formula"].to_numpy()[samples], class_means=True,
             title=f"{symbol}: spectra most typical of each class",
@@ -70,7 +71,7 @@ def _element_section(loaded: common.Loaded, symbol: str) -> None:
 def _all_elements_section(loaded: common.Loaded) -> None:
     scores = _scores(loaded.key, loaded.dataset)
     st.caption("Each element clustered on its own, exactly as above; grey elements have too few training spectra.")
-    for fig, name in zip(plots.clustering_periodic_tables(scores),
+    for fig, name in zip(clustering_periodic_tables(scores),
                          ("ptable_clustered_topological", "ptable_clustered_trivial")):
         common.show_figure(fig, name, loaded)
     common.download_csv(scores, "clustering_all_elements", loaded, label="Download scores for all elements as CSV")

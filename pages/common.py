@@ -27,10 +27,11 @@ import streamlit as st
 from xanes_core.data.dataset import XanesDataset, list_datasets
 from xanes_core.errors import DatasetError, XanesError
 from xanes_core.paths import datasets_root, default_demo_path
-from xanes_core.viz.figures import DEMO_LABEL, label_demo
+from xanes_core.viz.style import DEMO_LABEL, label_demo
 
 if TYPE_CHECKING:  # xanes_core.learn.training imports TensorFlow: only pages that train pay for it
-    from xanes_core.learn.training import Trainer, TrainingConfig
+    from xanes_core.learn.config import TrainingConfig
+    from xanes_core.learn.training import Trainer
 
 DEMO_NAME = default_demo_path().name
 _CHOICE_KEY = "dataset_name"
@@ -69,7 +70,9 @@ class TrainerRegistry:
 
     def start(self, config: TrainingConfig, loaded: Loaded, key: str | None = None) -> Trainer:
         """Start a run in the background; with ``key``, the unfinished run of that key if there is one."""
-        from xanes_core.learn.training import Trainer  # TensorFlow loads on the first run, not with every page
+        from xanes_core.learn.training import (
+            Trainer,  # TensorFlow loads on the first run, not with every page
+        )
 
         with self._lock:
             current = self._keyed.get(key) if key is not None else None
@@ -127,7 +130,9 @@ def choose_dataset() -> None:
 
 
 def _build_demo() -> None:
-    from xanes_core.data.demo import ensure_demo  # imported only on the one run that needs it
+    from xanes_core.data.demo import (
+        ensure_demo,  # imported only on the one run that needs it
+    )
 
     bar = st.progress(0.0, text="Building the synthetic demo dataset (first start only)…")
     with user_errors():

@@ -12,10 +12,11 @@ import streamlit as st
 
 from pages import common
 from xanes_core.data import browse
-from xanes_core.viz import figures as plots
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
 from xanes_core.data.preprocess import split_balance
+from xanes_core.viz import dataset as dataset_figures
+from xanes_core.viz.periodic_table import count_periodic_tables
 
 MAX_SPECTRA_DEFAULT = 40
 MAX_SPECTRA_LIMIT = 200
@@ -46,7 +47,7 @@ def _filters(dataset: XanesDataset) -> browse.SampleFilter:
     groups = middle.multiselect("Space group (number)", sorted(int(g) for g in meta["space_group"].unique()),
                                 key="f_groups")
     formula = right.text_input("Formula contains", key="f_formula", placeholder="e.g. Bi2Se3 or Se")
-    name_to_label = {name: label for label, name in browse.LABEL_NAMES.items()}
+    name_to_label = {name: label for label, name in CLASS_NAMES.items()}
     return browse.SampleFilter(
         elements=tuple(elements), labels=tuple(name_to_label[c] for c in classes), n_elements=n_range,
         crystal_systems=tuple(systems), space_groups=tuple(groups), formula_contains=formula,
@@ -80,7 +81,7 @@ def _spectra(loaded: common.Loaded, samples: np.ndarray) -> None:
                + (" (a fixed random subset; raise the limit to see more)." if drawn.size < element_rows.size else "."))
     samples_drawn = dataset.sample_index[drawn]
     names = dataset.metadata["formula"].to_numpy()[samples_drawn] + " (" + dataset.metadata["sample_id"].to_numpy()[samples_drawn] + ")"
-    fig = plots.spectra_overlay(dataset.grids[CHANNELS.index(symbol)], dataset.spectra[drawn],
+    fig = dataset_figures.spectra_overlay(dataset.grids[CHANNELS.index(symbol)], dataset.spectra[drawn],
                                 dataset.labels[samples_drawn], names, title=f"{symbol} K-edge XANES of the selected materials")
     common.show_figure(fig, f"spectra_{symbol}", loaded)
 
@@ -88,17 +89,17 @@ def _spectra(loaded: common.Loaded, samples: np.ndarray) -> None:
 def _overview_section(loaded: common.Loaded) -> None:
     counts, by_n, balance = _overview(loaded.key, loaded.dataset)
     st.caption("Whole dataset, independent of the filters. A material counts once for each absorbing element it contains.")
-    for fig, name in zip(plots.count_periodic_tables(counts), ("ptable_topological", "ptable_trivial", "ptable_ratio")):
+    for fig, name in zip(count_periodic_tables(counts), ("ptable_topological", "ptable_trivial", "ptable_ratio")):
         common.show_figure(fig, name, loaded)
     common.download_csv(counts, "element_class_counts", loaded, label="Download per-element counts as CSV")
     left, right = st.columns([2, 1])
     with left:
-        common.show_figure(plots.element_count_bars(by_n), "element_count", loaded)
+        common.show_figure(dataset_figures.element_count_bars(by_n), "element_count", loaded)
     with right:
         st.markdown("**Materials by number of absorbing elements** (paper Table 1)")
         st.dataframe(by_n, hide_index=True)
         common.download_csv(by_n, "element_count_table", loaded)
-    common.show_figure(plots.split_balance_bars(balance), "split_balance", loaded)
+    common.show_figure(dataset_figures.split_balance_bars(balance), "split_balance", loaded)
     common.download_csv(balance, "split_balance", loaded, label="Download split balance as CSV")
 
 

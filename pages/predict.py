@@ -15,15 +15,18 @@ import pandas as pd
 import streamlit as st
 
 from pages import common, predict_upload
-from xanes_core.viz import prediction as plots_predict
-from xanes_core.learn import runs
-from xanes_core.learn.baselines import BASELINES
+from xanes_core.analysis.materials import (
+    MaterialInput,
+    material_from_dataset,
+    prepare_material,
+)
+from xanes_core.analysis.prediction import Prediction, Predictor
 from xanes_core.data.dataset import XanesDataset
-from xanes_core.learn.model import MODEL_TYPES
-from xanes_core.paths import datasets_root
-from xanes_core.analysis.prediction import MaterialInput, Prediction, Predictor, material_from_dataset, prepare_material
 from xanes_core.data.symmetry import symmetry_info
-from xanes_core.learn.training import TrainingConfig
+from xanes_core.learn import runs
+from xanes_core.learn.config import BASELINE_TYPES, CNN_TYPES, TrainingConfig
+from xanes_core.paths import datasets_root
+from xanes_core.viz import prediction as prediction_figures
 
 SOURCES = ("Material from the dataset", "Upload spectrum files")
 # A quick model: the paper's symmetry CNN, few epochs and no shift augmentation (about 20 s on
@@ -50,16 +53,12 @@ def _sample_prediction(run_dir: str, dataset_key: str, _predictor: Predictor, _d
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _bands(key: str, _dataset: XanesDataset, element: str) -> list[plots_predict.ClassBand]:
-    return plots_predict.training_bands(_dataset, element)
-
-
-def _run_dataset(run_dir: str) -> Path:
-    return Path(runs.read_config(run_dir).get("dataset", "")).resolve()
+def _bands(key: str, _dataset: XanesDataset, element: str) -> list[prediction_figures.ClassBand]:
+    return prediction_figures.training_bands(_dataset, element)
 
 
 def _run_label(run: runs.RunSummary) -> str:
-    dataset = _run_dataset(run.run_dir)
+    dataset = Path(run.dataset)
     score = f" · balanced accuracy {run.balanced_accuracy:.2f}" if run.balanced_accuracy is not None else ""
     demo = f" ({common.DEMO_LABEL})" if dataset.name == common.DEMO_NAME else ""
     return f"{run.run_id} · {run.model}{score} · dataset {dataset.name}{demo}"
@@ -67,21 +66,21 @@ def _run_label(run: runs.RunSummary) -> str:
 
 def _choose_run(loaded: common.Loaded) -> Predictor | None:
     """The run that predicts (completed CNN runs, the current dataset's first), or None."""
-    finished = [run for run in runs.list_runs() if run.status == "completed"]
-    usable = [run for run in finished if run.model in MODEL_TYPES]
-    baselines = [run for run in finished if run.model in BASELINES]
+    finished = runs.list_runs(status="completed")
+    usable = [run for run in finished if run.model in CNN_TYPES]
+    baselines = [run for run in finished if run.model in BASELINE_TYPES]
     if baselines:
         st.caption(f"{len(baselines)} baseline run(s) ({', '.join(sorted({r.model for r in baselines}))}) are not "
                    "listed: baselines score whole dataset splits; predicting from spectra needs a CNN run.")
     if not usable:
         _quick_training(loaded)
         return None
-    here = (datasets_root() / loaded.name).resolve()
-    usable.sort(key=lambda run: _run_dataset(run.run_dir) != here)  # stable: newest first within each
+    here = {run.run_dir for run in runs.list_runs(dataset=datasets_root() / loaded.name, status="completed")}
+    usable.sort(key=lambda run: run.run_dir not in here)  # stable: newest first within each
     labels = {run.run_dir: _run_label(run) for run in usable}
     run_dir = st.selectbox("Run that predicts", list(labels), format_func=labels.get, key="predict_run",
                            help="Completed CNN runs (symmetry or core) from the Training page or the CLI.")
-    same = _run_dataset(run_dir) == here
+    same = run_dir in here
     with common.user_errors():
         return _predictor(run_dir, loaded.key if same else None, loaded.dataset if same else None)
     return None
@@ -113,8 +112,7 @@ def _quick_progress(name: str) -> None:
     snapshot = common.trainers().get(_quick_key(name)).state.snapshot()
     if snapshot.finished:
         st.rerun()  # the whole page: the new run appears in the chooser
-    done = (snapshot.epoch - 1 + snapshot.batch / snapshot.batches) / snapshot.epochs if snapshot.batches else 0.0
-    st.progress(min(max(done, 0.0), 1.0),
+    st.progress(snapshot.fraction_done,
                 text=f"Training a quick model: epoch {snapshot.epoch} of {snapshot.epochs or '…'} · "
                      f"{snapshot.message}")
 
@@ -149,9 +147,9 @@ def _show_spectra(loaded: common.Loaded, material: MaterialInput) -> None:
     figures = []
     for entry in material.spectra:
         bands = _bands(loaded.key, loaded.dataset, entry.element)
-        figures.append((plots_predict.spectrum_vs_training(entry, bands), f"predict_{entry.element}"))
+        figures.append((prediction_figures.spectrum_vs_training(entry, bands), f"predict_{entry.element}"))
         if entry.normalized is not None and entry.normalized.method != "as computed":
-            figures.append((plots_predict.raw_and_normalized(entry.normalized, entry.name),
+            figures.append((prediction_figures.raw_and_normalized(entry.normalized, entry.name),
                             f"predict_{entry.element}_normalization"))
     for start in range(0, len(figures), 2):
         for column, (fig, name) in zip(st.columns(2), figures[start:start + 2]):
@@ -166,12 +164,12 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction) -> None:
                   help=f"Model output of run {Path(prediction.run_dir).name} ({prediction.model}).")
     metric.markdown(f"Predicted **{prediction.label}** at the run's threshold {prediction.threshold:.2f}.")
     with gauge:
-        common.show_figure(plots_predict.probability_gauge(prediction.p_topological, prediction.threshold),
+        common.show_figure(prediction_figures.probability_gauge(prediction.p_topological, prediction.threshold),
                            "predict_probability", loaded)
     st.subheader("Contribution of each element")
     if prediction.contributions:
         st.caption(CONTRIBUTION_NOTE)
-        common.show_figure(plots_predict.contribution_bars(prediction.contributions), "predict_contributions", loaded)
+        common.show_figure(prediction_figures.contribution_bars(prediction.contributions), "predict_contributions", loaded)
         table = pd.DataFrame([{"element": e, "p_without": c.p_without, "delta": c.delta}
                               for e, c in prediction.contributions.items()])
         common.download_csv(table, "predict_contributions", loaded, label="Download contributions as CSV")

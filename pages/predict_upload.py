@@ -12,11 +12,11 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from pages import common
+from xanes_core.analysis.materials import space_group_from_cif
 from xanes_core.data.elements import CHANNELS
-from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum
-from xanes_core.analysis.prediction import space_group_from_cif
-from xanes_core.io.uploads import EDGES, Choices, UploadResult, read_upload
 from xanes_core.data.symmetry import symmetry_info
+from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum
+from xanes_core.io.uploads import EDGES, Choices, UploadResult, read_upload
 
 FORMATS = ("XDI (.xdi), Athena projects (.prj), column text (.dat, .txt, .csv, .xmu), FEFF xmu.dat, "
            "Materials Project XAS (.json, .tsv)")

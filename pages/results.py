@@ -9,20 +9,28 @@ dataset (synthetic demo data or not).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core.viz import results as plots_results
-from xanes_core.viz import report
 from xanes_core.learn import runs
 from xanes_core.learn.evaluation import CLASSES
+from xanes_core.learn.results import (
+    METRICS,
+    RunResults,
+    class_table,
+    comparison_table,
+    config_table,
+    element_table,
+    load_results,
+    provenance_table,
+    results_stamp,
+    software_table,
+    topological_prevalence,
+)
 from xanes_core.paths import datasets_root
-from xanes_core.learn.results import (METRICS, RunResults, class_table, comparison_table, config_table, element_table,
-                                load_results, provenance_table, results_stamp, software_table,
-                                topological_prevalence)
+from xanes_core.viz import report
+from xanes_core.viz import results as result_figures
 
 _NONE = "—"
 
@@ -44,9 +52,7 @@ def _read(run_dir: str) -> RunResults:
 
 def _completed_runs(loaded: common.Loaded) -> list[runs.RunSummary]:
     """Completed runs trained on the sidebar's dataset, newest first."""
-    dataset = (datasets_root() / loaded.name).resolve()
-    return [run for run in runs.list_runs() if run.status == "completed"
-            and Path(runs.read_config(run.run_dir).get("dataset", "")).resolve() == dataset]
+    return runs.list_runs(dataset=datasets_root() / loaded.name, status="completed")
 
 
 def _run_label(run: runs.RunSummary) -> str:
@@ -82,16 +88,16 @@ def _summary_tab(run: RunResults, loaded: common.Loaded) -> None:
     table = class_table(run)
     left, right = st.columns(2)
     with left:
-        common.show_figure(plots_results.class_metric_bars(run.metrics["test"]), f"{run.run_id}_class_metrics", loaded)
+        common.show_figure(result_figures.class_metric_bars(run.metrics["test"]), f"{run.run_id}_class_metrics", loaded)
     with right:
-        common.show_figure(plots_results.confusion_matrix(run.metrics["confusion"]), f"{run.run_id}_confusion", loaded)
+        common.show_figure(result_figures.confusion_matrix(run.metrics["confusion"]), f"{run.run_id}_confusion", loaded)
     _table(table, f"{run.run_id}_class_metrics", loaded)
 
 
 def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
     st.caption("Each element is scored over the test materials containing it. Grey: no test materials with "
                "that element, or none of the class (hover for the counts behind every number).")
-    figures = plots_results.metric_periodic_tables(run.metrics["per_element"])
+    figures = result_figures.metric_periodic_tables(run.metrics["per_element"])
     for tab, name in zip(st.tabs([name.capitalize() for name in CLASSES]), CLASSES):
         with tab:
             for metric in METRICS:
@@ -104,14 +110,14 @@ def _curves_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
     prevalence = topological_prevalence(shown[0])
     left, right = st.columns(2)
     with left:
-        common.show_figure(plots_results.roc_curves(curves), f"{shown[0].run_id}_roc", loaded)
+        common.show_figure(result_figures.roc_curves(curves), f"{shown[0].run_id}_roc", loaded)
     with right:
-        common.show_figure(plots_results.pr_curves(curves, prevalence), f"{shown[0].run_id}_pr", loaded)
+        common.show_figure(result_figures.pr_curves(curves, prevalence), f"{shown[0].run_id}_pr", loaded)
 
 
 def _projection_tab(run: RunResults, loaded: common.Loaded) -> None:
     projection = run.metrics["projection"]
-    common.show_figure(plots_results.decision_projection(projection, run.metrics.get("sample_ids", ())),
+    common.show_figure(result_figures.decision_projection(projection, run.metrics.get("sample_ids", ())),
                        f"{run.run_id}_projection", loaded)
     boundary = projection.get("boundary")
     st.caption("Penultimate-layer features (CNN) or input features (baselines) projected to two dimensions. "
@@ -127,7 +133,7 @@ def _history_tab(run: RunResults, loaded: common.Loaded) -> None:
     left, right = st.columns(2)
     for column, quantity in ((left, "loss"), (right, "accuracy")):
         with column:
-            common.show_figure(plots_results.history_curves(run.history, quantity), f"{run.run_id}_{quantity}", loaded)
+            common.show_figure(result_figures.history_curves(run.history, quantity), f"{run.run_id}_{quantity}", loaded)
 
 
 def _compare_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
@@ -136,7 +142,7 @@ def _compare_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
         return
     table = comparison_table(shown)
     _table(table, "comparison", loaded)
-    common.show_figure(plots_results.comparison_bars(table), "comparison", loaded)
+    common.show_figure(result_figures.comparison_bars(table), "comparison", loaded)
 
 
 def _about_tab(run: RunResults, loaded: common.Loaded) -> None:
@@ -174,19 +180,10 @@ with common.user_errors():
         help="One self-contained HTML file with every figure and table of this page, the configuration, "
              "the dataset's provenance and software versions.")
     _headline(run)
-    tabs = st.tabs(["Per class", "Per element", "ROC and PR", "Decision boundary", "Training history",
-                    "Compare runs", "Configuration"])
-    with tabs[0]:
-        _summary_tab(run, loaded)
-    with tabs[1]:
-        _element_tab(run, loaded)
-    with tabs[2]:
-        _curves_tab(shown, loaded)
-    with tabs[3]:
-        _projection_tab(run, loaded)
-    with tabs[4]:
-        _history_tab(run, loaded)
-    with tabs[5]:
-        _compare_tab(shown, loaded)
-    with tabs[6]:
-        _about_tab(run, loaded)
+    views = {"Per class": lambda: _summary_tab(run, loaded), "Per element": lambda: _element_tab(run, loaded),
+             "ROC and PR": lambda: _curves_tab(shown, loaded), "Decision boundary": lambda: _projection_tab(run, loaded),
+             "Training history": lambda: _history_tab(run, loaded), "Compare runs": lambda: _compare_tab(shown, loaded),
+             "Configuration": lambda: _about_tab(run, loaded)}
+    for tab, view in zip(st.tabs(list(views)), views.values()):
+        with tab:
+            view()

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core.viz import results as plots_results
-from xanes_core.learn import runs
-from xanes_core.learn import training
 from xanes_core.errors import XanesError
-from xanes_core.learn.model import ModelConfig
-from xanes_core.paths import datasets_root
+from xanes_core.learn import runs
+from xanes_core.learn.config import ModelConfig, TrainingConfig
+from xanes_core.learn.progress import TrainingSnapshot
 from xanes_core.learn.results import MODEL_NAMES
-from xanes_core.learn.training import Trainer, TrainingConfig, TrainingSnapshot
+from xanes_core.paths import datasets_root
+from xanes_core.viz import results as result_figures
+
+if TYPE_CHECKING:  # TensorFlow loads with the first run, not with the page
+    from xanes_core.learn.training import Trainer
 
 _POLL_S = 1.0
 _DEFAULTS = TrainingConfig(dataset="")
@@ -35,7 +38,11 @@ _ARCH = ModelConfig()
 @st.cache_resource
 def _device() -> str:
     """Where a CNN would train now (GPU when TensorFlow sees one)."""
-    return training.select_device()[1]
+    from xanes_core.learn.classifiers import (
+        select_device,  # TensorFlow: only when a panel needs it
+    )
+
+    return select_device()[1]
 
 
 def _int_tuple(text: str, label: str, example: tuple[int, ...], fixed_length: bool = False) -> tuple[int, ...]:
@@ -121,8 +128,7 @@ def _progress(snapshot: TrainingSnapshot) -> None:
                       help="From the mean time per batch so far; early stopping may end the run sooner.")
     columns[3].metric("Device", snapshot.device or _device())
     if snapshot.epochs and snapshot.batches:
-        done = (snapshot.epoch - 1 + snapshot.batch / snapshot.batches) / snapshot.epochs
-        st.progress(min(max(done, 0.0), 1.0), text=snapshot.message)
+        st.progress(snapshot.fraction_done, text=snapshot.message)
     else:
         st.caption(snapshot.message)
 
@@ -135,7 +141,7 @@ def _curves(snapshot: TrainingSnapshot, loaded: common.Loaded) -> None:
     left, right = st.columns(2)
     for column, quantity in ((left, "loss"), (right, "accuracy")):
         with column:
-            common.show_figure(plots_results.history_curves(snapshot.history, quantity),
+            common.show_figure(result_figures.history_curves(snapshot.history, quantity),
                                f"{name}_{quantity}", loaded)
 
 
@@ -146,7 +152,7 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
-def _panel(trainer: Trainer, loaded: common.Loaded) -> None:
+def _panel(trainer: "Trainer", loaded: common.Loaded) -> None:
     """One run: status line, progress, curves, and Stop while it is not finished."""
     snapshot = trainer.state.snapshot()
     header = st.container(horizontal=True, vertical_alignment="center")

@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from xanes_core.analysis.clustering import (
-    GRID_RESOLUTION, _match_clusters, cluster_all_elements, cluster_element, representative_rows,
+    GRID_RESOLUTION,
+    _match_clusters,
+    cluster_all_elements,
+    cluster_element,
+    representative_rows,
 )
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import CHANNELS, GRID_POINTS

@@ -8,11 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
+from xanes_core.analysis.materials import prepare_material, space_group_from_cif
+from xanes_core.analysis.prediction import Predictor
 from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import ElementError, RunError, SpectrumError, XanesError
 from xanes_core.io import read_spectrum
-from xanes_core.learn.model import EncodedSpectra
-from xanes_core.analysis.prediction import Predictor, prepare_material, space_group_from_cif
+from xanes_core.learn.features import pack
 from xanes_core.learn.training import Trainer, TrainingConfig
 
 MP = ("spectra", "mp")
@@ -44,8 +45,7 @@ def core(runs):
 
 
 def model_probability(predictor, dataset, index):
-    encoded = EncodedSpectra(dataset, predictor.run.standardizer)
-    return float(predictor.run.classifier.predict_proba(encoded, np.array([index]))[0])
+    return float(predictor.run.classifier.predict_proba(pack(dataset, np.array([index])))[0, 1])
 
 
 def multi_element_samples(dataset, count):

@@ -16,7 +16,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_clean, rerun_until
-from tests.sources.mp_server import FakeMaterialsProject, Material, documents, real_spectra
+from tests.sources.mp_server import (
+    FakeMaterialsProject,
+    Material,
+    documents,
+    real_spectra,
+)
 from xanes_core.sources.labels import read_labels
 
 KEY = "Xk3tS9pQv2LmN8rB4wZy7HcJ1dFgA6eU"

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_clean
-from xanes_core.learn import runs
 from xanes_core.data.dataset import XanesDataset
-from xanes_core.learn.model import ModelConfig
+from xanes_core.learn import runs
+from xanes_core.learn.config import ModelConfig
 from xanes_core.learn.training import Trainer, TrainingConfig
 
 SOURCES = ("Material from the dataset", "Upload spectrum files")

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_clean
 from xanes_core.learn import runs
-from xanes_core.learn.model import ModelConfig
+from xanes_core.learn.config import ModelConfig
 from xanes_core.learn.training import Trainer, TrainingConfig
 
 TINY = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)

@@ -73,7 +73,7 @@ def server(tmp_path_factory) -> Iterator[str]:
 
 def _train_runs(dataset: Path, runs: Path) -> None:
     """An SVM and a tiny CNN (newest, so Results opens on it) for the Results page to show."""
-    from xanes_core.learn.model import ModelConfig
+    from xanes_core.learn.config import ModelConfig
     from xanes_core.learn.training import Trainer, TrainingConfig
 
     tiny = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tests.helpers import run_command
+
 
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "xanes_core", *args], capture_output=True, text=True)
@@ -47,3 +49,20 @@ def test_bad_training_requests_exit_2_with_one_error_line(args):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("model", ["elements", "svm", "core"])
+def test_cli_hooks_print_the_documented_objects(demo_small_path, tmp_path, model):
+    out = tmp_path / f"run-{model}"
+    result = run_command("train", "--dataset", str(demo_small_path), "--model", model, "--epochs", "1", "--seed", "3", "--out", str(out))
+    assert result["run_dir"] == str(out) and result["device"] == "CPU" and result["seconds"] > 0
+    assert result["epochs_run"] == (1 if model == "core" else 0)
+    test = result["test"]
+    assert set(test) == {"topological", "trivial", "balanced_accuracy"}
+    assert set(test["topological"]) == {"recall", "precision", "f1"}
+    evaluated = run_command("evaluate", str(out))
+    assert evaluated["test"]["balanced_accuracy"] == pytest.approx(test["balanced_accuracy"], abs=1e-6)
+    assert evaluated["test"]["topological"] == pytest.approx(test["topological"], abs=1e-6)
+    symbol, metrics = next(iter(evaluated["per_element"].items()))
+    assert metrics["n_samples"] > 0 and {"recall", "precision", "f1", "support"} <= set(metrics["topological"])
+    json.dumps(result), json.dumps(evaluated)

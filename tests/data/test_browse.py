@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from xanes_core.data.browse import SampleFilter, element_class_counts, element_count_table, filter_samples, sample_table
+from xanes_core.data.browse import (
+    SampleFilter,
+    element_class_counts,
+    element_count_table,
+    filter_samples,
+    sample_table,
+)
 from xanes_core.data.demo import generate_demo
 
 

@@ -19,19 +19,6 @@ def test_round_trip_keeps_every_array_and_column(demo_small, tmp_path):
     assert list_datasets(tmp_path) == [path]
 
 
-def test_dense_view_matches_the_sparse_rows(demo_small):
-    samples = np.array([5, 0, 17])
-    dense = demo_small.dense(samples)
-    assert dense.shape == (3, 200, 81)
-    for position, sample in enumerate(samples):
-        rows = np.flatnonzero(demo_small.sample_index == sample)
-        present = set(demo_small.channel[rows].tolist())
-        for row in rows:
-            assert np.array_equal(dense[position, :, demo_small.channel[row]], demo_small.spectra[row])
-        absent = [c for c in range(81) if c not in present]
-        assert not dense[position][:, absent].any()
-
-
 def test_sparse_storage_is_far_smaller_than_dense(demo_small):
     summary = demo_small.summary()
     assert summary["stored_megabytes"] * 10 < summary["dense_megabytes"]

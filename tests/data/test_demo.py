@@ -7,7 +7,12 @@ from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import balanced_accuracy_score
 
-from xanes_core.data.demo import PAPER_TABLE_1, bayes_balanced_accuracy, element_odds, generate_demo
+from xanes_core.data.demo import (
+    PAPER_TABLE_1,
+    bayes_balanced_accuracy,
+    element_odds,
+    generate_demo,
+)
 from xanes_core.data.elements import CHANNELS, energy_grid, k_edge_energy
 from xanes_core.data.symmetry import symmetry_features, symmetry_info
 

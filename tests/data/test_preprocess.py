@@ -2,9 +2,14 @@ import numpy as np
 import pytest
 
 from xanes_core.data.elements import energy_grid
+from xanes_core.data.preprocess import (
+    Standardizer,
+    assign_splits,
+    resample,
+    shift_spectra,
+    split_balance,
+)
 from xanes_core.errors import RunError, SpectrumError
-from xanes_core.data.preprocess import (Standardizer, assign_splits, augment_shifts, resample, shift_spectra,
-                                   split_balance)
 
 
 def test_resample_holds_edges_and_reports_coverage():
@@ -33,19 +38,6 @@ def test_shift_moves_features_by_the_requested_energy():
     shifted = shift_spectra(spectrum, 1.0)
     peak = np.sum(grid * shifted[0]) / shifted[0].sum()
     assert peak - grid[100] == pytest.approx(1.0, abs=0.02)
-
-
-def test_augmentation_triples_training_samples(demo_small):
-    train = demo_small.split_indices("train")
-    augmented = augment_shifts(demo_small, train)
-    assert augmented.n_samples == 3 * train.size
-    assert sorted(augmented.metadata.shift_ev.unique()) == [-1.0, 0.0, 1.0]
-    unshifted = augmented.metadata.index[augmented.metadata.shift_ev == 0.0].to_numpy()
-    original = augmented.metadata.original_index.to_numpy()
-    for row in augmented.rows_for_samples(unshifted)[:50]:
-        source = original[augmented.sample_index[row]]
-        match = np.flatnonzero((demo_small.sample_index == source) & (demo_small.channel == augmented.channel[row]))
-        assert np.allclose(augmented.spectra[row], demo_small.spectra[match[0]])
 
 
 def test_standardizer_uses_training_statistics_and_round_trips(demo_small, tmp_path):

@@ -1,9 +1,14 @@
 import numpy as np
 import pytest
 
+from xanes_core.data.symmetry import (
+    CRYSTAL_SYSTEMS,
+    N_SYMMETRY_FEATURES,
+    point_groups,
+    symmetry_features,
+    symmetry_info,
+)
 from xanes_core.errors import XanesError
-from xanes_core.data.symmetry import (CRYSTAL_SYSTEMS, N_SYMMETRY_FEATURES, point_groups, symmetry_features,
-                                 symmetry_info)
 
 
 def test_space_group_relations_follow_the_international_tables():

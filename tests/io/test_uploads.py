@@ -1,16 +1,11 @@
-"""predict_inputs: uploads become usable spectra or say exactly what to ask; dataset materials
-(predict.material_from_dataset); plots_predict: the figures of one prediction."""
+"""Uploads become usable spectra or say exactly what to ask (io.uploads)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from xanes_core.viz import prediction as plots_predict
-from xanes_core.io import normalize_for_model
-from xanes_core.analysis.prediction import Contribution, material_from_dataset
 from xanes_core.io.uploads import Choices, read_upload
 
 
@@ -54,24 +49,3 @@ def test_athena_groups_are_listed_by_id_and_one_is_chosen(fixtures_dir: Path) ->
 def test_junk_is_one_error_line(raw: bytes) -> None:
     result = read_upload(raw, "junk.dat")
     assert not result.usable and result.error and "\n" not in result.error
-
-
-def test_sample_material_and_its_figures(demo_small) -> None:
-    index = int(np.flatnonzero(demo_small.metadata["elements"].map(len).to_numpy() > 1)[0])
-    material = material_from_dataset(demo_small, index)
-    assert len(material.spectra) == len(demo_small.metadata.at[index, "elements"])
-    assert material.space_group == int(demo_small.metadata.at[index, "space_group"])
-    entry = material.spectra[0]
-    bands = plots_predict.training_bands(demo_small, entry.element)
-    assert all(np.all(b.low <= b.median) and np.all(b.median <= b.high) for b in bands)
-    fig = plots_predict.spectrum_vs_training(entry, bands)
-    assert fig.data[-1].name == entry.name and fig.layout.xaxis.title.text == "Energy (eV)"
-    bars = plots_predict.contribution_bars({"Se": Contribution(0.4, 0.2), "Bi": Contribution(0.7, -0.1)})
-    assert list(bars.data[0].y) == ["Se", "Bi"] and list(bars.data[0].x) == [0.2, -0.1]
-    assert plots_predict.probability_gauge(0.7, 0.5).data[0].value == 0.7
-
-
-def test_raw_and_normalized_figure(fixtures_dir: Path) -> None:
-    spectrum = _read(fixtures_dir, "xdi", "fe2o3_rt.xdi").spectrum
-    fig = plots_predict.raw_and_normalized(normalize_for_model(spectrum), spectrum.name)
-    assert [trace.name for trace in fig.data] == ["as read from the file", "normalized (pre-edge/post-edge)"]

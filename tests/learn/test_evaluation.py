@@ -8,7 +8,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from xanes_core.data.elements import CHANNELS, N_CHANNELS
-from xanes_core.learn.evaluation import class_metrics, evaluate_predictions, per_element_metrics, projection
+from xanes_core.learn.evaluation import (
+    class_metrics,
+    evaluate_predictions,
+    per_element_metrics,
+    projection,
+)
 
 
 def test_class_metrics_by_hand():

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+from tests.helpers import run_command
 from xanes_core.data.demo import generate_demo
-from xanes_core.learn.training import run_train_command
 
 
 def _saved_demo(tmp_path_factory, n_samples: int):
@@ -24,7 +24,7 @@ def _saved_demo(tmp_path_factory, n_samples: int):
 
 def test_symmetry_cnn_beats_both_baselines(tmp_path_factory):
     path = _saved_demo(tmp_path_factory, 8000)
-    scores = {model: run_train_command(str(path), model, epochs=None, seed=0, out=None)["test"]["balanced_accuracy"]
+    scores = {model: run_command("train", "--dataset", str(path), "--model", model)["test"]["balanced_accuracy"]
               for model in ("symmetry", "svm", "elements")}
     assert scores["symmetry"] > scores["svm"] > scores["elements"], scores
 
@@ -32,6 +32,6 @@ def test_symmetry_cnn_beats_both_baselines(tmp_path_factory):
 def test_symmetry_cnn_within_4_points_of_the_bayes_rule(demo_full, tmp_path_factory):
     path = tmp_path_factory.mktemp("datasets") / "demo-full"
     demo_full.save(path)
-    result = run_train_command(str(path), "symmetry", epochs=None, seed=0, out=None)
+    result = run_command("train", "--dataset", str(path))
     gap = result["reference_balanced_accuracy"] - result["test"]["balanced_accuracy"]
     assert gap < 0.04, result

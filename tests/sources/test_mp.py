@@ -11,12 +11,17 @@ import pandas as pd
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from tests.sources.mp_server import FakeMaterialsProject, Material, documents, real_spectra
+from tests.sources.mp_server import (
+    FakeMaterialsProject,
+    Material,
+    documents,
+    real_spectra,
+)
+from xanes_core.cli import main
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import channel_index
-from xanes_core.errors import SourceError
 from xanes_core.data.preprocess import resample
-from xanes_core.cli.sources import run_fetch_mp
+from xanes_core.errors import SourceError
 from xanes_core.sources.labels import read_labels
 from xanes_core.sources.materials_project import DROPS_FILE, build_mp_dataset
 from xanes_core.sources.mp_client import BuildCancelled, RetryPolicy, call
@@ -184,7 +189,7 @@ def test_cli_hook_prints_the_funnel(tmp_path, server, cache, monkeypatch, capsys
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text(CATALOGUE)
     monkeypatch.setenv("MP_API_KEY", KEY)
-    assert run_fetch_mp(str(catalogue), None, server.endpoint, str(tmp_path / "mp")) == 0
+    assert main(["fetch-mp", "--labels", str(catalogue), "--endpoint", server.endpoint, "--out", str(tmp_path / "mp")]) == 0
     captured = capsys.readouterr()
     printed = json.loads(captured.out)
     for name in ("path", "n_catalogue", "n_on_mp", "n_with_all_spectra", "n_topological",

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xanes_core.learn import runs
 from xanes_core.cli import main
 from xanes_core.data.elements import CHANNELS, N_CHANNELS
 from xanes_core.errors import RunError
+from xanes_core.learn import runs
 from xanes_core.learn.evaluation import evaluate_predictions
 from xanes_core.viz.report import build_report
 

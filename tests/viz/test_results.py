@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xanes_core.viz import results as plots_results
 from xanes_core.data.elements import CHANNELS, N_CHANNELS, table_position
 from xanes_core.learn.evaluation import evaluate_predictions
+from xanes_core.viz import results as result_figures
 
 HISTORY = [{"epoch": e, "loss": 0.7 - 0.1 * e, "val_loss": 0.72 - 0.08 * e, "accuracy": 0.5 + 0.1 * e,
             "val_accuracy": 0.5 + 0.05 * e, "val_balanced_accuracy": 0.55 + 0.05 * e} for e in (1, 2, 3)]
@@ -35,7 +35,7 @@ def _cell(fig, trace: int, symbol: str):
 
 
 def test_periodic_tables_carry_counts_and_mark_missing(metrics) -> None:
-    figures = plots_results.metric_periodic_tables(metrics["per_element"])
+    figures = result_figures.metric_periodic_tables(metrics["per_element"])
     assert set(figures) == {(m, c) for m in ("recall", "precision", "f1") for c in ("topological", "trivial")}
     fe = metrics["per_element"]["Fe"]["topological"]
     value, hover = _cell(figures[("recall", "topological")], 1, "Fe")
@@ -48,37 +48,37 @@ def test_periodic_tables_carry_counts_and_mark_missing(metrics) -> None:
 
 
 def test_confusion_matrix_counts_topological_first(metrics) -> None:
-    fig = plots_results.confusion_matrix(metrics["confusion"])
+    fig = result_figures.confusion_matrix(metrics["confusion"])
     (tn, fp), (fn, tp) = metrics["confusion"]
     assert fig.data[0].text[0][0].startswith(f"{tp}<br>") and fig.data[0].text[1][1].startswith(f"{tn}<br>")
     assert list(fig.data[0].y) == ["true topological", "true trivial"]
 
 
 def test_curves_show_auc_and_chance(metrics) -> None:
-    roc = plots_results.roc_curves({"run A": metrics["curves"]})
+    roc = result_figures.roc_curves({"run A": metrics["curves"]})
     assert roc.data[0].name == "chance" and f"{metrics['curves']['roc']['auc']:.3f}" in roc.data[1].name
     assert "rate" in roc.layout.xaxis.title.text
-    pr = plots_results.pr_curves({"run A": metrics["curves"], "empty": None}, prevalence=1 / 3)
+    pr = result_figures.pr_curves({"run A": metrics["curves"], "empty": None}, prevalence=1 / 3)
     assert len(pr.data) == 2 and "average precision" in pr.data[1].name
 
 
 def test_projection_draws_boundary_and_both_classes(metrics) -> None:
-    fig = plots_results.decision_projection(metrics["projection"], metrics["sample_ids"])
+    fig = result_figures.decision_projection(metrics["projection"], metrics["sample_ids"])
     names = [trace.name for trace in fig.data]
     assert "true topological" in names and "true trivial" in names
     assert any(name and name.startswith("decision boundary") for name in names)
     assert "variance" in fig.layout.xaxis.title.text
     one_class = {**metrics["projection"], "boundary": None}
-    assert len(plots_results.decision_projection(one_class).data) == 2
+    assert len(result_figures.decision_projection(one_class).data) == 2
 
 
 def test_history_and_bars_have_labelled_axes(metrics) -> None:
-    loss = plots_results.history_curves(HISTORY, "loss")
+    loss = result_figures.history_curves(HISTORY, "loss")
     assert [t.name for t in loss.data] == ["training", "validation"] and loss.layout.xaxis.title.text == "Epoch"
-    accuracy = plots_results.history_curves(HISTORY, "accuracy")
+    accuracy = result_figures.history_curves(HISTORY, "accuracy")
     assert len(accuracy.data) == 3 and "fraction" in accuracy.layout.yaxis.title.text
-    bars = plots_results.class_metric_bars(metrics["test"])
+    bars = result_figures.class_metric_bars(metrics["test"])
     assert [t.name for t in bars.data] == ["topological", "trivial"]
     table = pd.DataFrame([{"run": "a", "model": "m", "balanced accuracy": 0.7, "ROC AUC": None,
                            **{f"{c} {m}": 0.5 for c in ("topological", "trivial") for m in ("recall", "precision", "f1")}}])
-    assert plots_results.comparison_bars(table).data[0].name == "m · a"
+    assert result_figures.comparison_bars(table).data[0].name == "m · a"

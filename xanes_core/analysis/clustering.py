@@ -38,7 +38,6 @@ from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import CHANNELS, normalize_symbol
 from xanes_core.errors import ElementError
 
-CLASS_NAMES = ("trivial", "topological")  # index = label
 MIN_TRAIN_SPECTRA = 4
 GRID_RESOLUTION = 150
 _GRID_MARGIN = 0.08

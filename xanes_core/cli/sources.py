@@ -1,18 +1,25 @@
-"""``python -m xanes_core fetch-mp``: the handler behind the sub-command.
+"""``fetch-mp``: build the real dataset from a topology catalogue and the Materials Project.
 
 Prints one JSON object (the build's funnel) on stdout and a progress line per chunk on stderr.
 The API key is read from ``MP_API_KEY`` only: a key on the command line would end up in shell
-history and process listings. :class:`~xanes_core.errors.XanesError` propagates so the CLI
-prints it on one line and exits with code 2.
+history and process listings.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import sys
+from typing import Any
 
-from xanes_core.sources.labels import read_labels
-from xanes_core.sources.materials_project import build_mp_dataset
+
+def register(commands: argparse._SubParsersAction) -> None:
+    fetch = commands.add_parser("fetch-mp", help="build the real dataset from the Materials Project "
+                                "(API key from $MP_API_KEY)")
+    fetch.add_argument("--labels", required=True, metavar="FILE", help="topology catalogue (TQC, Materiae, CSV)")
+    fetch.add_argument("--format", choices=["tqc", "materiae", "csv"], help="catalogue format (default: guessed)")
+    fetch.add_argument("--endpoint", metavar="URL", help="Materials Project API endpoint (default: the public one)")
+    fetch.add_argument("--out", metavar="DIR", help="dataset folder (default cache/datasets/materials-project)")
+    fetch.set_defaults(handler=fetch_mp)
 
 
 def stderr_progress(done: int, total: int, message: str) -> None:
@@ -23,9 +30,9 @@ def stderr_progress(done: int, total: int, message: str) -> None:
           file=sys.stderr, flush=True)
 
 
-def run_fetch_mp(labels: str, format: str | None, endpoint: str | None, out: str | None) -> int:
-    """Build the Materials Project dataset from a label catalogue; print its funnel as JSON."""
-    catalogue = read_labels(labels, format=format)
-    result = build_mp_dataset(catalogue, out, endpoint=endpoint, progress=stderr_progress)
-    print(json.dumps(result.to_dict(), indent=2, default=str))
-    return 0
+def fetch_mp(args: argparse.Namespace) -> dict[str, Any]:
+    from xanes_core.sources.labels import read_labels
+    from xanes_core.sources.materials_project import build_mp_dataset
+
+    catalogue = read_labels(args.labels, format=args.format)
+    return build_mp_dataset(catalogue, args.out, endpoint=args.endpoint, progress=stderr_progress).to_dict()

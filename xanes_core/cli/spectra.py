@@ -1,18 +1,52 @@
-"""``python -m xanes_core read FILE [--json]``: what the readers make of one file.
+"""Spectrum commands: ``read`` (what the readers make of one file) and ``predict`` (one material).
 
-The main CLI calls :func:`run_read`; a XanesError propagates so that it prints one line on
-stderr and exits with code 2, like every other command.
+Both take the choices the Predict page asks for when a file leaves them open: the absorbing
+element, the edge, the energy and mu columns of an ambiguous column file, the group of an
+Athena project. Files, space group and CIF are checked before a run is loaded, so these input
+errors are reported without importing TensorFlow.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+from pathlib import Path
+from typing import Any
 
+from xanes_core.errors import XanesError
 from xanes_core.io.reader import read_spectrum
 from xanes_core.io.spectrum import Spectrum
 
 
-def summarize(spectrum: Spectrum) -> dict:
+def register(commands: argparse._SubParsersAction) -> None:
+    read = commands.add_parser("read", help="read one spectrum file and describe it")
+    read.add_argument("file", metavar="FILE", help="XDI, Athena .prj, column text, FEFF xmu.dat, MP JSON/TSV")
+    _add_file_choices(read, per_file=False)
+    # Kept so that scripts written for the first release keep working; the output is always JSON.
+    read.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    read.set_defaults(handler=read_file)
+
+    predict = commands.add_parser("predict", help="predict topological vs trivial for one material "
+                                  "from its spectra (one file per absorbing element)")
+    predict.add_argument("--run", required=True, metavar="RUN_DIR", help="a completed CNN run folder")
+    predict.add_argument("files", nargs="+", metavar="FILE", help="K-edge spectrum files of one material")
+    symmetry = predict.add_mutually_exclusive_group()
+    symmetry.add_argument("--space-group", metavar="N", help="space group number (1-230)")
+    symmetry.add_argument("--cif", metavar="FILE", help="crystal structure; its space group is used")
+    _add_file_choices(predict, per_file=True)
+    predict.set_defaults(handler=predict_material)
+
+
+def _add_file_choices(parser: argparse.ArgumentParser, per_file: bool) -> None:
+    each = " (one per FILE, in order; '-' leaves a file to its own metadata)" if per_file else ""
+    parser.add_argument("--element", nargs="+" if per_file else None, metavar="EL",
+                        help=f"absorbing element, when the file does not say{each}")
+    parser.add_argument("--edge", metavar="EDGE", help="absorption edge, when the file does not say (K, L3, ...)")
+    parser.add_argument("--columns", nargs=2, metavar=("ENERGY", "MU"),
+                        help="energy and mu column (label or 1-based number) of a column or XDI file")
+    parser.add_argument("--group", metavar="ID", help="the group (label or id) of an Athena project")
+
+
+def summarize(spectrum: Spectrum) -> dict[str, Any]:
     """The JSON-ready summary of a spectrum (no arrays)."""
     return {
         "name": spectrum.name,
@@ -28,7 +62,28 @@ def summarize(spectrum: Spectrum) -> dict:
     }
 
 
-def run_read(path: str) -> int:
-    """Print the summary of FILE as one JSON object (other tools parse it)."""
-    print(json.dumps(summarize(read_spectrum(path))))
-    return 0
+def _read(path: str, element: str | None, args: argparse.Namespace) -> Spectrum:
+    columns = tuple(args.columns) if args.columns else None
+    return read_spectrum(path, element=element, edge=args.edge, columns=columns, group=args.group)
+
+
+def read_file(args: argparse.Namespace) -> dict[str, Any]:
+    return summarize(_read(args.file, args.element, args))
+
+
+def _elements_per_file(args: argparse.Namespace) -> list[str | None]:
+    if args.element is None:
+        return [None] * len(args.files)
+    if len(args.element) != len(args.files):
+        raise XanesError(f"--element takes one symbol per file ({len(args.files)}), '-' for a file "
+                         f"that names its own element; got {len(args.element)}.")
+    return [None if symbol == "-" else symbol for symbol in args.element]
+
+
+def predict_material(args: argparse.Namespace) -> dict[str, Any]:
+    from xanes_core.analysis.materials import prepare_material
+    from xanes_core.analysis.prediction import Predictor
+
+    spectra = [_read(path, element, args) for path, element in zip(args.files, _elements_per_file(args))]
+    material = prepare_material(spectra, args.space_group, Path(args.cif) if args.cif is not None else None)
+    return Predictor(args.run).predict_material(material).to_dict()

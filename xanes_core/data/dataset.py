@@ -1,9 +1,9 @@
 """XanesDataset: the stored form of a spectra collection.
 
 Only spectra that exist are stored: ``spectra`` is (n_spectra, 200) float32 with, per row, the
-sample it belongs to (``sample_index``) and its element channel (``channel``). The paper's dense
-(n_samples, 200, 81) tensor is built on demand for small batches by :meth:`XanesDataset.dense`;
-stored densely, 16,458 samples x3 augmentation would exceed 3 GB.
+sample it belongs to (``sample_index``) and its element channel (``channel``). Stored as the
+paper's dense (n_samples, 200, 81) tensor, 16,458 samples x3 augmentation would exceed 3 GB; the
+model takes materials packed slot by slot instead (:mod:`xanes_core.learn.features`).
 
 On-disk format (one folder, schema version :data:`SCHEMA_VERSION`):
 
@@ -38,6 +38,8 @@ from xanes_core.errors import DatasetError
 FORMAT_NAME = "xanes-topology-dataset"
 SCHEMA_VERSION = 1
 SPLITS = ("train", "validation", "test")
+# What the metadata's ``label`` column means (the one home of the class names).
+CLASS_NAMES = {1: "topological", 0: "trivial"}
 REQUIRED_COLUMNS = (
     "sample_id", "formula", "elements", "space_group", "crystal_system", "point_group",
     "label", "source", "split",
@@ -128,22 +130,6 @@ class XanesDataset:
         present = np.zeros((self.n_samples, N_CHANNELS), dtype=bool)
         present[self.sample_index, self.channel] = True
         return present
-
-    def dense(self, samples: np.ndarray | list[int], spectra: np.ndarray | None = None) -> np.ndarray:
-        """The paper's (batch, 200, 81) float32 view for a few samples; absent elements are 0.
-
-        ``spectra`` optionally replaces ``self.spectra`` (for example standardized values).
-        """
-        samples = np.asarray(samples, dtype=np.int64)
-        if samples.size > 4096:
-            raise DatasetError("Dense views are for small batches (at most 4096 samples).")
-        values = self.spectra if spectra is None else spectra
-        position = np.full(self.n_samples, -1, dtype=np.int64)
-        position[samples] = np.arange(samples.size)
-        rows = np.flatnonzero(position[self.sample_index] >= 0)
-        out = np.zeros((samples.size, GRID_POINTS, N_CHANNELS), dtype=np.float32)
-        out[position[self.sample_index[rows]], :, self.channel[rows]] = values[rows]
-        return out
 
     def subset(self, samples: np.ndarray) -> "XanesDataset":
         """A new dataset with only these samples (renumbered in the given order)."""

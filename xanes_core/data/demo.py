@@ -47,11 +47,17 @@ import numpy as np
 import pandas as pd
 
 from xanes_core.data.dataset import XanesDataset
-from xanes_core.data.elements import CHANNELS, GRID_POINTS, N_CHANNELS, WINDOW_EV, k_edge_energy
-from xanes_core.errors import XanesError
-from xanes_core.paths import default_demo_path
+from xanes_core.data.elements import (
+    CHANNELS,
+    GRID_POINTS,
+    N_CHANNELS,
+    WINDOW_EV,
+    k_edge_energy,
+)
 from xanes_core.data.preprocess import GRID_STEP_EV, assign_splits
 from xanes_core.data.symmetry import symmetry_info
+from xanes_core.errors import XanesError
+from xanes_core.paths import default_demo_path
 
 DEFAULT_N_SAMPLES = 16_458
 DEMO_SOURCE = "synthetic demo"

@@ -69,10 +69,6 @@ def channel_index(symbol: str) -> int:
         ) from None
 
 
-def atomic_number(symbol: str) -> int:
-    return Element(normalize_symbol(symbol)).Z
-
-
 @lru_cache(maxsize=None)
 def edge_energy(symbol: str, edge: str = "K") -> float:
     """Tabulated absorption-edge energy in eV (xraydb)."""

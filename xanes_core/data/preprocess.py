@@ -4,8 +4,9 @@
   spectrum's range values are held at its end values, and the covered fraction is returned.
 - :class:`Standardizer` is fitted per element on the training split only (mean spectrum and one
   scale per element) and saved with a run, so a prediction sees exactly what training saw.
-- :func:`augment_shifts` copies the training samples with every spectrum shifted by about
-  +/-1 eV (x3 data), mimicking energy-calibration differences between calculations/beamlines.
+- :func:`shift_spectra` moves spectra along their grid: the +/-1 eV augmentation (x3 data,
+  :data:`DEFAULT_SHIFTS_EV`) that mimics energy-calibration differences between calculations
+  and beamlines.
 - :func:`assign_splits` makes a 70/10/20 split that keeps every absorbing element and both
   classes balanced across train / validation / test (paper Fig. S1c).
 """
@@ -21,7 +22,13 @@ import pandas as pd
 
 from xanes_core import atomic
 from xanes_core.data.dataset import SPLITS, XanesDataset
-from xanes_core.data.elements import CHANNELS, GRID_POINTS, N_CHANNELS, WINDOW_EV, energy_grid
+from xanes_core.data.elements import (
+    CHANNELS,
+    GRID_POINTS,
+    N_CHANNELS,
+    WINDOW_EV,
+    energy_grid,
+)
 from xanes_core.errors import RunError, SpectrumError
 
 GRID_STEP_EV = (WINDOW_EV[1] - WINDOW_EV[0]) / (GRID_POINTS - 1)
@@ -57,33 +64,6 @@ def shift_spectra(spectra: np.ndarray, shift_ev: float) -> np.ndarray:
     upper = np.minimum(lower + 1, GRID_POINTS - 1)
     weight = (position - lower).astype(np.float32)
     return spectra[:, lower] * (1 - weight) + spectra[:, upper] * weight
-
-
-def augment_shifts(dataset: XanesDataset, samples: np.ndarray,
-                   shifts_ev: tuple[float, ...] = DEFAULT_SHIFTS_EV) -> XanesDataset:
-    """The given samples repeated once per shift, all spectra of a copy shifted together.
-
-    The returned dataset's metadata has ``original_index`` (position in ``dataset``) and
-    ``shift_ev``; use it for the training split only.
-    """
-    base = dataset.subset(samples)
-    n = base.n_samples
-    parts, metas = [], []
-    for k, shift in enumerate(shifts_ev):
-        parts.append((shift_spectra(base.spectra, shift), base.sample_index + k * n))
-        meta = base.metadata.copy()
-        meta["original_index"] = np.asarray(samples)
-        meta["shift_ev"] = shift
-        metas.append(meta)
-    return XanesDataset(
-        spectra=np.concatenate([p[0] for p in parts]),
-        sample_index=np.concatenate([p[1] for p in parts]),
-        channel=np.tile(base.channel, len(shifts_ev)),
-        coverage=np.tile(base.coverage, len(shifts_ev)),
-        metadata=pd.concat(metas, ignore_index=True),
-        grids=dataset.grids,
-        provenance={**dataset.provenance, "augmented_shifts_ev": list(shifts_ev)},
-    )
 
 
 @dataclass(frozen=True)

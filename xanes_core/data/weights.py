@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from xanes_core.data.dataset import XanesDataset
-
 RARITY_CLIP = 10.0
 
 
@@ -42,10 +40,10 @@ def element_rarity(presence: np.ndarray) -> np.ndarray:
     return np.where(n_elements > 0, per_sample / np.maximum(n_elements, 1), 1.0)
 
 
-def sample_weights(dataset: XanesDataset, samples: np.ndarray) -> np.ndarray:
-    """Weights for ``samples`` of ``dataset`` (aligned with ``samples``), mean 1."""
-    samples = np.asarray(samples)
-    labels = dataset.labels[samples]
+def sample_weights(labels: np.ndarray, presence: np.ndarray) -> np.ndarray:
+    """Weights aligned with ``labels`` ((n,) classes) and ``presence`` ((n, 81) element presence),
+    mean 1 (see module doc)."""
+    labels = np.asarray(labels)
     per_class = class_weights(labels)
-    weights = np.array([per_class[int(y)] for y in labels]) * element_rarity(dataset.presence()[samples])
+    weights = np.array([per_class[int(y)] for y in labels]) * element_rarity(np.asarray(presence, dtype=np.float64))
     return (weights / weights.mean()).astype(np.float32)

@@ -12,7 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from xanes_core.errors import ColumnChoiceNeeded, ElementNeeded, XanesError
-from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum, normalize_for_model, read_spectrum
+from xanes_core.io import (
+    DEFAULT_MAX_BYTES,
+    Spectrum,
+    normalize_for_model,
+    read_spectrum,
+)
 from xanes_core.io.athena import parse_athena, parse_athena_json
 from xanes_core.io.columns import parse_columns
 from xanes_core.io.detect import sniff_format

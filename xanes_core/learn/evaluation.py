@@ -20,22 +20,25 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
-from xanes_core.errors import RunError
-from xanes_core.learn.model import EncodedSpectra
-from xanes_core.learn.runs import LoadedRun, load_run
+from xanes_core.learn.features import pack, presence
+from xanes_core.learn.runs import LoadedRun, load_run_dataset
 
-CLASSES = {"topological": 1, "trivial": 0}
+CLASSES = {name: label for label, name in CLASS_NAMES.items()}
 THRESHOLD = 0.5
 
 
@@ -123,6 +126,10 @@ class Evaluation:
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
 
+    @property
+    def roc_auc(self) -> float | None:
+        return (self.curves["roc"] or {}).get("auc")
+
     def summary(self) -> dict[str, Any]:
         """The CLI's ``test`` object: per-class recall/precision/F1 and balanced accuracy."""
         return {**{name: {key: self.test[name][key] for key in ("recall", "precision", "f1")}
@@ -167,39 +174,18 @@ def evaluate_predictions(labels: np.ndarray, probabilities: np.ndarray, presence
     )
 
 
-def load_run_dataset(run: LoadedRun) -> XanesDataset:
-    """The dataset a run was trained on, refused if it is not the same one any more."""
-    dataset = XanesDataset.load(run.config["dataset"])
-    if dataset.n_samples != run.config.get("dataset_samples"):
-        raise RunError(f"The dataset at {run.config['dataset']} has changed since run "
-                       f"{run.run_dir.name} was trained ({dataset.n_samples} samples, "
-                       f"run saw {run.config.get('dataset_samples')}).")
-    return dataset
-
-
 def evaluate_run(run: LoadedRun, dataset: XanesDataset | None = None,
                  split: str = "test") -> Evaluation:
     """Score a loaded run on one split of its dataset."""
     dataset = dataset if dataset is not None else load_run_dataset(run)
     samples = run.splits[split]
-    encoded = EncodedSpectra(dataset, run.standardizer)
-    probabilities = run.classifier.predict_proba(encoded, samples)
+    X = pack(dataset, samples)
+    probabilities, embedding = run.classifier.predict_with_embedding(X)
     metadata = dataset.metadata.iloc[samples]
     reference = metadata["p_topological"].to_numpy() if "p_topological" in metadata else None
     return evaluate_predictions(
         labels=dataset.labels[samples], probabilities=probabilities,
-        presence=encoded.presence(samples), embedding=run.classifier.embed(encoded, samples),
+        presence=presence(X), embedding=embedding,
         sample_ids=metadata["sample_id"].astype(str).tolist(), reference=reference,
     )
 
-
-def run_evaluate_command(run_dir: str) -> dict[str, Any]:
-    """``python -m xanes_core evaluate RUN_DIR``: the test object plus per-element metrics."""
-    run = load_run(Path(run_dir))
-    evaluation = evaluate_run(run)
-    return {
-        "run_dir": str(run.run_dir), "model": run.model_type, "test": evaluation.summary(),
-        "per_element": _plain(evaluation.per_element),
-        "roc_auc": (evaluation.curves["roc"] or {}).get("auc"),
-        "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
-    }

@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from xanes_core.learn import runs
 from xanes_core.errors import RunError
+from xanes_core.learn import runs
 from xanes_core.learn.evaluation import CLASSES
 
 METRICS = ("recall", "precision", "f1")
@@ -29,14 +29,9 @@ _VERSIONED = ("xanes-topology", "numpy", "pandas", "scikit-learn", "tensorflow",
 
 
 @dataclass(frozen=True)
-class RunResults:
+class RunResults(runs.RunRecord):
     """What a completed run reports; ``provenance`` is the dataset manifest's (empty if gone)."""
 
-    run_dir: Path
-    config: dict[str, Any]
-    status: dict[str, Any]
-    history: list[dict[str, Any]]
-    metrics: dict[str, Any]
     provenance: dict[str, Any]
 
     @property
@@ -67,16 +62,13 @@ def read_provenance(dataset_path: str | Path) -> dict[str, Any]:
 
 def load_results(run_dir: str | Path) -> RunResults:
     """Read a completed run's folder; RunError if it is not complete."""
-    run_dir = Path(run_dir)
-    config = runs.read_config(run_dir)
-    status = runs.read_status(run_dir)
-    if status.get("status") != "completed":
-        raise RunError(f"Run {run_dir.name} is {status.get('status')}, not completed: it has no results.")
-    return RunResults(
-        run_dir=run_dir, config=config, status=status,
-        history=runs.read_json(run_dir / runs.HISTORY, default=[]),
-        metrics=runs.read_json(run_dir / runs.METRICS), provenance=read_provenance(config.get("dataset", "")),
-    )
+    record = runs.read_run(run_dir)
+    state = record.status.get("status")
+    if state != "completed":
+        raise RunError(f"Run {record.run_dir.name} is {state}, not completed: it has no results.")
+    if not record.metrics:
+        raise RunError(f"{record.run_dir} is not a complete run: {runs.METRICS} is missing.")
+    return RunResults(**vars(record), provenance=read_provenance(record.config.get("dataset", "")))
 
 
 def results_stamp(run_dir: str | Path) -> int:

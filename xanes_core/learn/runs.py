@@ -9,7 +9,8 @@
 - ``history.json``: one entry per finished epoch (loss, accuracy, validation metrics, seconds);
 - ``splits.npz``: the train / validation / test sample positions in the dataset;
 - ``standardizer.npz``: the per-element standardizer fitted on the training split;
-- ``model.keras`` (CNNs, loaded with safe mode) or ``baseline.npz`` (svm / elements);
+- ``model.keras`` (CNNs, loaded with safe mode) or ``baseline.npz`` (svm / elements), written by
+  the classifier itself (:mod:`xanes_core.learn.classifiers`, :mod:`xanes_core.learn.baselines`);
 - ``metrics.json``: the test-split evaluation (see :mod:`xanes_core.learn.evaluation`).
 """
 
@@ -27,20 +28,17 @@ from typing import Any
 import numpy as np
 
 from xanes_core import atomic
-from xanes_core.learn.baselines import BASELINES, ElementsBaseline, SVMBaseline
-from xanes_core.data.dataset import SPLITS
-from xanes_core.errors import RunError
-from xanes_core.learn.model import CNNClassifier, load_keras_model
-from xanes_core.paths import runs_root
+from xanes_core.data.dataset import SPLITS, XanesDataset
 from xanes_core.data.preprocess import Standardizer
+from xanes_core.errors import RunError
+from xanes_core.learn.config import TrainingConfig
+from xanes_core.paths import runs_root
 
 SCHEMA_VERSION = 1
 STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupted")
 ACTIVE = ("queued", "running")
 CONFIG, STATUS, HISTORY, SPLITS_FILE = "config.json", "status.json", "history.json", "splits.npz"
-STANDARDIZER, MODEL, BASELINE, METRICS = "standardizer.npz", "model.keras", "baseline.npz", "metrics.json"
-
-Classifier = CNNClassifier | SVMBaseline | ElementsBaseline
+METRICS = "metrics.json"
 
 
 def _now() -> str:
@@ -91,14 +89,9 @@ def write_splits(run_dir: Path, splits: dict[str, np.ndarray]) -> None:
     atomic.write_bytes(run_dir / SPLITS_FILE, buffer.getvalue())
 
 
-def save_classifier(run_dir: Path, classifier: Classifier) -> None:
-    """model.keras for a CNN (written to a temporary name, then renamed), baseline.npz else."""
-    if isinstance(classifier, CNNClassifier):
-        tmp = run_dir / f".{MODEL}.{os.getpid()}.tmp.keras"
-        classifier.model.save(tmp)
-        os.replace(tmp, run_dir / MODEL)
-    else:
-        classifier.save(run_dir / BASELINE)
+def save_classifier(run_dir: Path, classifier: Any) -> None:
+    """The fitted classifier's own files (model or baseline arrays, and its standardizer)."""
+    classifier.save(run_dir)
 
 
 def read_json(path: Path, default: Any = None) -> Any:
@@ -134,7 +127,7 @@ def read_status(run_dir: str | Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of the run list (no model loaded)."""
+    """One line of the run list (no model loaded). ``dataset``: the folder it was trained on."""
 
     run_dir: str
     run_id: str
@@ -142,49 +135,71 @@ class RunSummary:
     status: str
     message: str
     created: str
+    dataset: str
     balanced_accuracy: float | None
 
 
-def list_runs(root: str | Path | None = None) -> list[RunSummary]:
-    """Runs under ``root`` (default runs_root()), newest first; unreadable folders are skipped."""
+def list_runs(root: str | Path | None = None, *, dataset: str | Path | None = None,
+              status: str | None = None) -> list[RunSummary]:
+    """Runs under ``root`` (default runs_root()), newest first; unreadable folders are skipped.
+
+    ``dataset``: only runs trained on that dataset folder; ``status``: only runs in that state.
+    """
     root = Path(root) if root is not None else runs_root()
     if not root.is_dir():
         return []
+    wanted = Path(dataset).resolve() if dataset is not None else None
     found = []
     for path in root.iterdir():
         if path.name.startswith(".") or not (path / CONFIG).is_file():
             continue
         try:
-            config = read_json(path / CONFIG)
-            status = read_status(path)
-            metrics = read_json(path / METRICS, default={})
+            summary = _summary(path)
         except RunError:
             continue
-        found.append(RunSummary(
-            run_dir=str(path), run_id=path.name, model=str(config.get("model", "?")),
-            status=status.get("status", "interrupted"), message=status.get("message", ""),
-            created=str(config.get("created", "")),
-            balanced_accuracy=(metrics.get("test") or {}).get("balanced_accuracy"),
-        ))
+        if (wanted is None or Path(summary.dataset).resolve() == wanted) and status in (None, summary.status):
+            found.append(summary)
     return sorted(found, key=lambda run: (run.created, run.run_id), reverse=True)
 
 
+def _summary(path: Path) -> RunSummary:
+    config = read_json(path / CONFIG)
+    state = read_status(path)
+    metrics = read_json(path / METRICS, default={})
+    return RunSummary(
+        run_dir=str(path), run_id=path.name, model=str(config.get("model", "?")),
+        status=state.get("status", "interrupted"), message=state.get("message", ""),
+        created=str(config.get("created", "")), dataset=str(config.get("dataset", "")),
+        balanced_accuracy=(metrics.get("test") or {}).get("balanced_accuracy"),
+    )
+
+
 @dataclass(frozen=True)
-class LoadedRun:
-    """Everything a finished run holds, ready to predict (see :func:`load_run`)."""
+class RunRecord:
+    """What a run folder says about itself, without loading its model (see :func:`read_run`)."""
 
     run_dir: Path
     config: dict[str, Any]
     status: dict[str, Any]
     history: list[dict[str, Any]]
     metrics: dict[str, Any]
-    splits: dict[str, np.ndarray]
-    standardizer: Standardizer
-    classifier: Classifier
 
     @property
     def model_type(self) -> str:
         return str(self.config["model"])
+
+
+@dataclass(frozen=True)
+class LoadedRun(RunRecord):
+    """A run ready to predict: its record plus splits and the fitted scikit-learn-style
+    ``classifier`` (CNN or baseline), see :func:`load_run`."""
+
+    splits: dict[str, np.ndarray]
+    classifier: Any
+
+    @property
+    def standardizer(self) -> Standardizer:
+        return self.classifier.standardizer_
 
 
 def load_splits(run_dir: str | Path) -> dict[str, np.ndarray]:
@@ -192,27 +207,26 @@ def load_splits(run_dir: str | Path) -> dict[str, np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {name: npz[name] for name in SPLITS}
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, EOFError):
         raise RunError(f"{path} is missing or unreadable.") from None
 
 
-def load_classifier(run_dir: str | Path, model_type: str) -> Classifier:
-    """The run's trained model: a CNN (safe-mode .keras) or a rebuilt baseline."""
-    run_dir = Path(run_dir)
-    if model_type in BASELINES:
-        return BASELINES[model_type].load(run_dir / BASELINE)
-    path = run_dir / MODEL
-    if not path.is_file():
-        raise RunError(f"{run_dir} has no trained model ({MODEL}); was the run completed?")
+def training_config(config: dict[str, Any]) -> TrainingConfig:
+    """A run's config.json as the TrainingConfig it was made from."""
     try:
-        model = load_keras_model(str(path))
-    except (OSError, ValueError) as exc:
-        raise RunError(f"The model in {run_dir} cannot be loaded: {exc}") from None
-    return CNNClassifier(model, model_type)
+        return TrainingConfig.from_dict(config)
+    except (TypeError, ValueError) as exc:
+        raise RunError(f"The run's config.json does not describe a run ({exc}).") from None
 
 
-def load_run(run_dir: str | Path) -> LoadedRun:
-    """Load a completed run's config, history, splits, standardizer and model."""
+def load_classifier(run_dir: str | Path, config: dict[str, Any]) -> Any:
+    """The run's fitted classifier: its settings from config.json, its state from its files
+    (a CNN loads in Keras safe mode; TensorFlow is imported only for CNN runs)."""
+    return training_config(config).classifier().restore(run_dir)
+
+
+def read_run(run_dir: str | Path) -> RunRecord:
+    """A run's config (schema checked), status, history and metrics: the one reader of run folders."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG).is_file():
         raise RunError(f"No run at {run_dir} (no {CONFIG}).")
@@ -220,11 +234,28 @@ def load_run(run_dir: str | Path) -> LoadedRun:
     if config.get("schema_version") != SCHEMA_VERSION:
         raise RunError(f"Run {run_dir} has schema version {config.get('schema_version')}; "
                        f"this tool reads version {SCHEMA_VERSION}.")
-    return LoadedRun(
-        run_dir=run_dir, config=config, status=read_status(run_dir),
-        history=read_json(run_dir / HISTORY, default=[]),
-        metrics=read_json(run_dir / METRICS, default={}),
-        splits=load_splits(run_dir),
-        standardizer=Standardizer.load(run_dir / STANDARDIZER),
-        classifier=load_classifier(run_dir, str(config.get("model"))),
-    )
+    return RunRecord(run_dir=run_dir, config=config, status=read_status(run_dir),
+                     history=read_json(run_dir / HISTORY, default=[]),
+                     metrics=read_json(run_dir / METRICS, default={}))
+
+
+def load_run(run_dir: str | Path) -> LoadedRun:
+    """Load a completed run's record, splits and fitted classifier."""
+    record = read_run(run_dir)
+    return LoadedRun(**vars(record), splits=load_splits(record.run_dir),
+                     classifier=load_classifier(record.run_dir, record.config))
+
+
+def check_run_dataset(run: LoadedRun, dataset: XanesDataset) -> None:
+    """RunError unless ``dataset`` is the one the run was trained on."""
+    if dataset.n_samples != run.config.get("dataset_samples"):
+        raise RunError(f"The dataset at {run.config.get('dataset')} has changed since run "
+                       f"{run.run_dir.name} was trained ({dataset.n_samples} samples, "
+                       f"run saw {run.config.get('dataset_samples')}).")
+
+
+def load_run_dataset(run: LoadedRun) -> XanesDataset:
+    """The dataset a run was trained on, refused if it is not the same one any more."""
+    dataset = XanesDataset.load(run.config["dataset"])
+    check_run_dataset(run, dataset)
+    return dataset

@@ -3,7 +3,7 @@
 A build keeps or drops every catalogue row (each drop with a reason), so a
 :class:`~xanes_core.sources.materials_project.BuildResult` holds everything needed here: the
 stage totals, and per class the rows kept plus the rows dropped. Kept in the sources package
-(not :mod:`xanes_core.viz.figures`) because it only makes sense next to the build that produces it.
+(not :mod:`xanes_core.viz`) because it only makes sense next to the build that produces it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from xanes_core.analysis.clustering import CLASS_NAMES
+from xanes_core.data.dataset import CLASS_NAMES
 from xanes_core.sources.materials_project import DROP_REASONS, BuildResult
 
 STAGES = ("Catalogue entries", "Found on the Materials Project", "K-edge XANES for every element")

@@ -38,14 +38,18 @@ import pandas as pd
 from xanes_core import atomic
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import CHANNELS, channel_index
+from xanes_core.data.preprocess import assign_splits, resample
+from xanes_core.data.symmetry import symmetry_info
 from xanes_core.errors import SourceError, SpectrumError
 from xanes_core.paths import datasets_root
-from xanes_core.data.preprocess import assign_splits, resample
 from xanes_core.sources.mp_cache import RawCache
 from xanes_core.sources.mp_client import (
-    BuildCancelled, RetryPolicy, call, open_client, resolve_api_key,
+    BuildCancelled,
+    RetryPolicy,
+    call,
+    open_client,
+    resolve_api_key,
 )
-from xanes_core.data.symmetry import symmetry_info
 
 ProgressFn = Callable[[int, int, str], None]
 

@@ -68,7 +68,9 @@ def open_client(api_key: str, endpoint: str | None, policy: RetryPolicy,
     Opening it asks the server's ``heartbeat`` for the database version, so it goes through
     the retry policy too.
     """
-    from mp_api.client import MPRester  # heavy import (pymatgen, emmet): only when fetching
+    from mp_api.client import (
+        MPRester,  # heavy import (pymatgen, emmet): only when fetching
+    )
 
     def _open() -> "MPRester":
         with warnings.catch_warnings():

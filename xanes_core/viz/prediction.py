@@ -3,7 +3,7 @@ probability, and each element's contribution (Predict page, notebooks; no Stream
 
 Training spectra are drawn as a light band per class (10th-90th percentile, median dashed)
 rather than as hundreds of lines: with thousands of spectra per element lines would hide the
-one spectrum the figure is about. Colours are the shared class colours of :mod:`xanes_core.viz.figures`.
+one spectrum the figure is about. Colours are the shared class colours of :mod:`xanes_core.viz.style`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.analysis.materials import ElementSpectrum
+from xanes_core.analysis.prediction import Contribution
+from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS, k_edge_energy
 from xanes_core.io import NormalizedSpectrum
-from xanes_core.viz.figures import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
-from xanes_core.analysis.prediction import CLASS_NAMES, Contribution, ElementSpectrum
+from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
 
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 _BAND_FILL = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}

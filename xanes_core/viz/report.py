@@ -17,12 +17,21 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from xanes_core.viz import results as plots_results
-from xanes_core.viz.figures import DEMO_LABEL, label_demo
 from xanes_core.atomic import write_text
-from xanes_core.learn.results import (METRIC_NAMES, RunResults, class_table, comparison_table, config_table,
-                                element_table, load_results, provenance_table, software_table,
-                                topological_prevalence)
+from xanes_core.learn.results import (
+    METRIC_NAMES,
+    RunResults,
+    class_table,
+    comparison_table,
+    config_table,
+    element_table,
+    load_results,
+    provenance_table,
+    software_table,
+    topological_prevalence,
+)
+from xanes_core.viz import results as result_figures
+from xanes_core.viz.style import DEMO_LABEL, label_demo
 
 Block = go.Figure | str
 _STYLE = """
@@ -59,13 +68,13 @@ def _summary(run: RunResults) -> list[Block]:
         blocks.append(_p(f"Reference: the demo generator's own p_topological, thresholded at the class "
                          f"prevalence, reaches a balanced accuracy of {reference:.3f} on the same test materials "
                          "(the best a model can be expected to do on these synthetic data)."))
-    blocks += [_table(class_table(run)), plots_results.class_metric_bars(test),
-               plots_results.confusion_matrix(run.metrics["confusion"])]
+    blocks += [_table(class_table(run)), result_figures.class_metric_bars(test),
+               result_figures.confusion_matrix(run.metrics["confusion"])]
     return blocks
 
 
 def _per_element(run: RunResults) -> list[Block]:
-    tables = plots_results.metric_periodic_tables(run.metrics["per_element"])
+    tables = result_figures.metric_periodic_tables(run.metrics["per_element"])
     return [_p("Each element is scored over the test materials that contain it; grey cells have no test "
                "materials, or none of the class (hover for the counts)."),
             *tables.values(), _table(element_table(run))]
@@ -73,7 +82,7 @@ def _per_element(run: RunResults) -> list[Block]:
 
 def _curves(runs: Sequence[RunResults]) -> list[Block]:
     curves = {run.label: run.metrics.get("curves") for run in runs}
-    return [plots_results.roc_curves(curves), plots_results.pr_curves(curves, topological_prevalence(runs[0]))]
+    return [result_figures.roc_curves(curves), result_figures.pr_curves(curves, topological_prevalence(runs[0]))]
 
 
 def _projection(run: RunResults) -> list[Block]:
@@ -83,18 +92,18 @@ def _projection(run: RunResults) -> list[Block]:
             "fitted to the model's own predicted classes; it reproduces "
             f"{boundary['boundary_agreement']:.0%} of them." if boundary else
             "The model predicts a single class on the test split, so there is no boundary to draw.")
-    return [plots_results.decision_projection(projection, run.metrics.get("sample_ids", ())), _p(note)]
+    return [result_figures.decision_projection(projection, run.metrics.get("sample_ids", ())), _p(note)]
 
 
 def _history(run: RunResults) -> list[Block]:
     if not run.history:
         return [_p(f"The {run.model} baseline is fitted in one step: it has no training curves.")]
-    return [plots_results.history_curves(run.history, "loss"), plots_results.history_curves(run.history, "accuracy")]
+    return [result_figures.history_curves(run.history, "loss"), result_figures.history_curves(run.history, "accuracy")]
 
 
 def _comparison(runs: Sequence[RunResults]) -> list[Block]:
     table = comparison_table(list(runs))
-    return [_table(table), plots_results.comparison_bars(table)]
+    return [_table(table), result_figures.comparison_bars(table)]
 
 
 def _about(run: RunResults, generated: datetime) -> list[Block]:

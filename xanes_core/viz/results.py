@@ -2,7 +2,7 @@
 
 Inputs are the plain JSON structures written by :mod:`xanes_core.learn.evaluation` and the trainer, so
 the Results page, the HTML report and a notebook draw the same figures from a run folder
-without loading the model. Class colours and the periodic table come from :mod:`xanes_core.viz.figures`.
+without loading the model. Class colours come from :mod:`xanes_core.viz.style`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import plotly.graph_objects as go
 
 from xanes_core.data.elements import CHANNELS
 from xanes_core.learn.evaluation import CLASSES, THRESHOLD
-from xanes_core.viz.figures import CLASS_COLORS, base_layout, periodic_table
 from xanes_core.learn.results import METRIC_NAMES, METRICS
+from xanes_core.viz.periodic_table import periodic_table
+from xanes_core.viz.style import CLASS_COLORS, base_layout
 
 _HISTORY_LABELS = {"loss": "Loss (weighted binary cross-entropy)", "accuracy": "Accuracy (fraction correct)"}
 _SERIES_COLORS = ("#1f618d", "#ca6f1e", "#7d3c98", "#229954")

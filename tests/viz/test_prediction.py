@@ -1,0 +1,34 @@
+"""The figures of one prediction: a dataset material against its training bands, contributions,
+probability, raw vs normalized spectrum of a real file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from xanes_core.analysis.materials import material_from_dataset
+from xanes_core.analysis.prediction import Contribution
+from xanes_core.io import normalize_for_model, read_spectrum
+from xanes_core.viz import prediction as prediction_figures
+
+
+def test_sample_material_and_its_figures(demo_small) -> None:
+    index = int(np.flatnonzero(demo_small.metadata["elements"].map(len).to_numpy() > 1)[0])
+    material = material_from_dataset(demo_small, index)
+    assert len(material.spectra) == len(demo_small.metadata.at[index, "elements"])
+    assert material.space_group == int(demo_small.metadata.at[index, "space_group"])
+    entry = material.spectra[0]
+    bands = prediction_figures.training_bands(demo_small, entry.element)
+    assert all(np.all(b.low <= b.median) and np.all(b.median <= b.high) for b in bands)
+    fig = prediction_figures.spectrum_vs_training(entry, bands)
+    assert fig.data[-1].name == entry.name and fig.layout.xaxis.title.text == "Energy (eV)"
+    bars = prediction_figures.contribution_bars({"Se": Contribution(0.4, 0.2), "Bi": Contribution(0.7, -0.1)})
+    assert list(bars.data[0].y) == ["Se", "Bi"] and list(bars.data[0].x) == [0.2, -0.1]
+    assert prediction_figures.probability_gauge(0.7, 0.5).data[0].value == 0.7
+
+
+def test_raw_and_normalized_figure(fixtures_dir: Path) -> None:
+    spectrum = read_spectrum(fixtures_dir / "spectra" / "xdi" / "fe2o3_rt.xdi")
+    fig = prediction_figures.raw_and_normalized(normalize_for_model(spectrum), spectrum.name)
+    assert [trace.name for trace in fig.data] == ["as read from the file", "normalized (pre-edge/post-edge)"]

@@ -1,0 +1,82 @@
+"""Model commands: ``train`` (foreground run, then its test scores), ``evaluate`` and ``report``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from xanes_core.errors import XanesError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    train_parser = commands.add_parser("train", help="train a model, evaluate it on the test split")
+    train_parser.add_argument("--dataset", required=True, metavar="DIR", help="dataset folder")
+    train_parser.add_argument("--model", choices=["symmetry", "core", "svm", "elements"], default="symmetry",
+                              help="CNN with symmetry input (default), spectra-only CNN, or a baseline")
+    train_parser.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (early stopping may end sooner)")
+    train_parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    train_parser.add_argument("--out", metavar="RUN_DIR", help="run folder (default cache/runs/<run id>)")
+    train_parser.set_defaults(handler=train)
+
+    evaluate_parser = commands.add_parser("evaluate", help="test-split metrics of a run, overall and per element")
+    evaluate_parser.add_argument("run_dir", metavar="RUN_DIR", help="run folder")
+    evaluate_parser.set_defaults(handler=evaluate)
+
+    report_parser = commands.add_parser("report", help="write a run's self-contained HTML report")
+    report_parser.add_argument("run_dir", metavar="RUN_DIR", help="a completed run folder")
+    report_parser.add_argument("--out", metavar="FILE", help="HTML file (default RUN_DIR/report.html)")
+    report_parser.add_argument("--compare", nargs="*", default=[], metavar="RUN_DIR", help="runs shown side by side")
+    report_parser.set_defaults(handler=report)
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Train in the foreground; a user error raised inside the run is re-raised for the CLI."""
+    from xanes_core.learn.training import Trainer, TrainingConfig
+
+    if args.epochs is not None and args.epochs < 1:
+        raise XanesError("--epochs must be at least 1.")
+    overrides = {"epochs": args.epochs} if args.epochs is not None else {}
+    config = TrainingConfig(dataset=str(Path(args.dataset).resolve()), model=args.model, seed=args.seed,
+                            **overrides)
+    trainer = Trainer(config, out=args.out).start()
+    final = trainer.join()
+    if final.status == "failed":
+        if isinstance(trainer.error, XanesError):
+            raise trainer.error
+        raise RuntimeError(final.message) from trainer.error
+    if final.status != "completed" or trainer.evaluation is None:
+        raise XanesError(f"Training ended as {final.status}: {final.message}")
+    evaluation = trainer.evaluation
+    return {
+        "run_dir": str(trainer.run_dir),
+        "model": args.model,
+        "device": final.device,
+        "seconds": round(final.elapsed_s, 2),
+        "epochs_run": len(final.history),
+        "test": evaluation.summary(),
+        "roc_auc": evaluation.roc_auc,
+        "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
+    }
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, Any]:
+    """The test object plus per-element metrics, recomputed from the saved model."""
+    from xanes_core.learn.evaluation import evaluate_run
+    from xanes_core.learn.runs import load_run
+
+    run = load_run(Path(args.run_dir))
+    evaluation = evaluate_run(run)
+    return {
+        "run_dir": str(run.run_dir), "model": run.model_type, "test": evaluation.summary(),
+        "per_element": evaluation.to_dict()["per_element"],
+        "roc_auc": evaluation.roc_auc,
+        "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
+    }
+
+
+def report(args: argparse.Namespace) -> dict[str, Any]:
+    from xanes_core.viz.report import write_report
+
+    path = write_report(args.run_dir, args.out, args.compare)
+    return {"report": str(path), "bytes": path.stat().st_size}

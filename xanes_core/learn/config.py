@@ -1,0 +1,102 @@
+"""What defines a model and a run, as plain frozen dataclasses (no TensorFlow: pages build them).
+
+:class:`ModelConfig` is the CNN's architecture; :class:`TrainingConfig` is everything a run is
+made from (dataset, model kind, training recipe, architecture), saved as the run's config.json
+and turned into a scikit-learn-style classifier by :meth:`TrainingConfig.classifier`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from xanes_core.errors import XanesError
+
+CNN_TYPES = ("symmetry", "core")
+BASELINE_TYPES = ("svm", "elements")
+MODEL_TYPES = CNN_TYPES + BASELINE_TYPES
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Hyperparameters of both CNN variants (defaults tuned on the demo data).
+
+    ``filters``/``kernel_size``/``pool_size``: the convolution + max-pooling stages, kernels
+    shared by all element channels. ``slot_units``: a dense layer (ReLU) shared by all element
+    slots that maps each slot's flattened convolution features to this many values before the
+    81 slots are flattened (0: none, the paper's plain flatten); see
+    :mod:`xanes_core.learn.architecture`.
+    ``l2``: L2 penalty on convolution and dense kernels.
+    ``dense_units``: the two dense layers after the encoder; dropout acts on the larger (first).
+    ``symmetry_units``: the dense branch over the 269 symmetry features; ``head_units``: the
+    dense layer after concatenation (symmetry model), whose output is the embedding.
+    """
+
+    filters: tuple[int, ...] = (16, 32, 8)
+    kernel_size: int = 5
+    pool_size: int = 4
+    l2: float = 1e-3
+    dropout: float = 0.5
+    dense_units: tuple[int, int] = (64, 16)
+    symmetry_units: int = 32
+    head_units: int = 16
+    slot_units: int = 8
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
+        known = {key: tuple(value) if isinstance(value, list) else value
+                 for key, value in values.items() if key in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that defines a run (saved as config.json)."""
+
+    dataset: str
+    model: str = "symmetry"
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    patience: int = 5
+    seed: int = 0
+    augment: bool = True
+    label_smoothing: float = 0.1
+    model_config: ModelConfig = field(default_factory=ModelConfig)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_TYPES:
+            raise XanesError(f"Unknown model '{self.model}'; use one of {', '.join(MODEL_TYPES)}.")
+        for name in ("epochs", "batch_size", "patience"):
+            if int(getattr(self, name)) < 1:
+                raise XanesError(f"{name.replace('_', ' ').capitalize()} must be at least 1.")
+        if not self.learning_rate > 0:
+            raise XanesError("The learning rate must be positive.")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise XanesError("Label smoothing must be at least 0 and below 1.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "model_config": self.model_config.to_dict()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "TrainingConfig":
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        known["model_config"] = ModelConfig.from_dict(values.get("model_config", {}))
+        return cls(**known)
+
+    def classifier(self) -> Any:
+        """A fresh, unfitted scikit-learn-style classifier with this run's settings."""
+        if self.model in BASELINE_TYPES:
+            from xanes_core.learn.baselines import BASELINES
+
+            return BASELINES[self.model]()
+        from xanes_core.learn.classifiers import CNNClassifier
+
+        return CNNClassifier(model_type=self.model, epochs=self.epochs, batch_size=self.batch_size,
+                             learning_rate=self.learning_rate, patience=self.patience, seed=self.seed,
+                             augment=self.augment, label_smoothing=self.label_smoothing,
+                             **asdict(self.model_config))

@@ -1,0 +1,57 @@
+"""A run's live progress as a page sees it: an immutable snapshot behind a lock (no TensorFlow,
+so a page can show progress without loading it)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TrainingSnapshot:
+    """A consistent copy of the training state at one moment (what a page renders)."""
+
+    status: str = "queued"
+    run_dir: str = ""
+    device: str = ""
+    message: str = ""
+    epoch: int = 0
+    epochs: int = 0
+    batch: int = 0
+    batches: int = 0
+    loss: float | None = None
+    accuracy: float | None = None
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    val_balanced_accuracy: float | None = None
+    elapsed_s: float = 0.0
+    eta_s: float | None = None
+    history: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "failed", "cancelled")
+
+    @property
+    def fraction_done(self) -> float:
+        """Share of the planned batches done, 0-1 (early stopping may end a run sooner)."""
+        if not (self.epochs and self.batches):
+            return 0.0
+        return min(max((self.epoch - 1 + self.batch / self.batches) / self.epochs, 0.0), 1.0)
+
+
+class TrainingState:
+    """Thread-safe holder of the latest :class:`TrainingSnapshot`."""
+
+    def __init__(self, run_dir: str) -> None:
+        self._lock = threading.Lock()
+        self._snapshot = TrainingSnapshot(run_dir=run_dir)
+
+    def update(self, **changes: Any) -> None:
+        with self._lock:
+            self._snapshot = replace(self._snapshot, **changes)
+
+    def snapshot(self) -> TrainingSnapshot:
+        with self._lock:
+            return self._snapshot

@@ -1,0 +1,33 @@
+"""What every figure shares: class colours, axis titles with units, layout, the demo label.
+
+Class colours are fixed (topological red, trivial blue) across every figure; every axis that has
+a unit says it (energy in eV); absent or NaN values mean "no data".
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+CLASS_COLORS = {1: "#c0392b", 0: "#2471a3"}  # topological, trivial
+REGION_COLORS = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}
+NO_DATA_COLOR = "#e3e3e3"
+ENERGY_AXIS = "Energy (eV)"
+ABSORPTION_AXIS = "Absorption μ(E) (normalized)"
+DEMO_LABEL = "synthetic demo data"
+
+
+def base_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    """Title, height, template and margins shared by every figure builder, so they look alike."""
+    fig.update_layout(title=title, height=height, template="plotly_white",
+                      margin=dict(l=60, r=30, t=60, b=50))
+    return fig
+
+
+def label_demo(fig: go.Figure) -> go.Figure:
+    """Write the demo label into the figure (top right), so an exported PNG cannot lose it.
+
+    Used by the dashboard and the HTML report alike, so demo figures are labelled the same way.
+    """
+    fig.add_annotation(text=DEMO_LABEL, xref="paper", yref="paper", x=1, y=1.08, showarrow=False,
+                       xanchor="right", font=dict(size=11, color="#b9770e"))
+    return fig
