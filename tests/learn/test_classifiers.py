@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -90,6 +92,41 @@ def test_cnn_round_trips_in_safe_mode(xy, tmp_path):
     p, embedding = restored.predict_with_embedding(X[400:])
     np.testing.assert_allclose(p, cnn.predict_proba(X[400:])[:, 1], atol=1e-6)
     assert embedding.shape[0] == len(X) - 400
+
+
+def _seed_global_generators(seed: int) -> None:
+    import tensorflow as tf
+
+    np.random.seed(seed)
+    random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def _global_draws() -> tuple:
+    """What code relying on the global generators (numpy, Python, TensorFlow) draws next."""
+    import tensorflow as tf
+
+    return np.random.random(3).tolist(), [random.random() for _ in range(3)], tf.random.uniform([3]).numpy().tolist()
+
+
+def test_training_in_a_thread_leaves_the_global_random_state_alone(xy):
+    X, y = xy
+    _seed_global_generators(123)
+    expected = _global_draws()
+    _seed_global_generators(123)
+    worker = threading.Thread(target=lambda: _cnn(seed=5, dropout=0.5).fit(X[:300], y[:300]))
+    worker.start()
+    worker.join()
+    assert _global_draws() == expected
+
+
+def test_a_seed_reproduces_the_model_and_another_seed_does_not(xy):
+    X, y = xy
+    first, second, other = (_cnn(seed=seed, dropout=0.5, augment=True).fit(X[:300], y[:300]) for seed in (4, 4, 5))
+    for a, b in zip(first.model_.get_weights(), second.model_.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(first.predict_proba(X[300:]), second.predict_proba(X[300:]), atol=1e-6)
+    assert np.abs(first.predict_proba(X[300:]) - other.predict_proba(X[300:])).max() > 1e-3
 
 
 def test_labels_and_inputs_are_checked(xy):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import run_command
+from xanes_core.data.dataset import XanesDataset
 from xanes_core.errors import XanesError
 from xanes_core.learn import runs, training
 from xanes_core.learn.config import ModelConfig
@@ -28,7 +29,7 @@ def test_trainer_completes_and_writes_a_full_run(demo_small_path):
     trainer = Trainer(_config(demo_small_path)).start()
     final = trainer.join(timeout=120)
     assert final.status == "completed", final.message
-    assert final.device == "CPU" and final.epoch >= 1 and final.batches > 0
+    assert final.device == _device() and final.epoch >= 1 and final.batches > 0
     for name in (runs.CONFIG, runs.STATUS, runs.HISTORY, runs.SPLITS_FILE, "standardizer.npz",
                  "model.keras", runs.METRICS):
         assert (trainer.run_dir / name).is_file(), name
@@ -37,6 +38,44 @@ def test_trainer_completes_and_writes_a_full_run(demo_small_path):
     loaded = runs.load_run(trainer.run_dir)
     assert loaded.status["status"] == "completed" and loaded.model_type == "symmetry"
     assert sorted(np.concatenate(list(loaded.splits.values())).tolist()) == list(range(600))
+
+
+def _device() -> str:
+    """Where TensorFlow trains on this machine (CPU, or the GPU of a GPU machine)."""
+    from xanes_core.learn.classifiers import select_device
+
+    return select_device()[1]
+
+
+def _poison_test_split(dataset: XanesDataset) -> XanesDataset:
+    """The same dataset with every test material's spectra blown up and its label flipped."""
+    test = dataset.split_indices("test")
+    rows = dataset.rows_for_samples(test)
+    spectra = dataset.spectra.copy()
+    spectra[rows] = spectra[rows] * 1000.0 + 50.0
+    metadata = dataset.metadata.copy()
+    metadata.loc[test, "label"] = 1 - metadata.loc[test, "label"]
+    return XanesDataset(spectra=spectra, sample_index=dataset.sample_index, channel=dataset.channel,
+                        coverage=dataset.coverage, metadata=metadata, provenance=dataset.provenance)
+
+
+def test_the_test_split_never_reaches_the_fit(demo_small, tmp_path):
+    """Standardizer fit, shift augmentation and early stopping see no test material: poisoning the
+    test split leaves the fitted model and standardizer exactly as they were; only the scores move."""
+    fitted = {}
+    for name, dataset in (("clean", demo_small), ("poisoned", _poison_test_split(demo_small))):
+        dataset.save(tmp_path / name)
+        trainer = Trainer(_config(tmp_path / name, epochs=4, patience=1, seed=7), out=tmp_path / f"run-{name}",
+                          dataset=dataset).start()
+        assert trainer.join(timeout=300).status == "completed", trainer.state.snapshot().message
+        fitted[name] = runs.load_run(trainer.run_dir)
+    clean, poisoned = fitted["clean"], fitted["poisoned"]
+    for field in ("mean", "scale", "fitted"):
+        np.testing.assert_array_equal(getattr(clean.standardizer, field), getattr(poisoned.standardizer, field))
+    assert [e["val_loss"] for e in clean.history] == [e["val_loss"] for e in poisoned.history]
+    for a, b in zip(clean.classifier.model_.get_weights(), poisoned.classifier.model_.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert clean.metrics["test"]["balanced_accuracy"] != poisoned.metrics["test"]["balanced_accuracy"]
 
 
 def test_cancel_stops_within_one_batch(demo_small_path, monkeypatch):

@@ -37,51 +37,57 @@ from xanes_core.data.symmetry import N_SYMMETRY_FEATURES
 from xanes_core.errors import XanesError
 from xanes_core.learn.config import CNN_TYPES, ModelConfig
 from xanes_core.learn.features import symmetry_input, unpack
-from xanes_core.learn.layers import DenseElementEncoder, SparseElementEncoder
+from xanes_core.learn.layers import DenseElementEncoder, SeedSource, SparseElementEncoder
 
 EMBEDDING_LAYER = "embedding"
 
 
 def _head(encoded: keras.KerasTensor, symmetry: keras.KerasTensor | None,
-          config: ModelConfig) -> keras.KerasTensor:
+          config: ModelConfig, seeds: SeedSource) -> keras.KerasTensor:
     """Dense layers after the encoder; identical for the sparse and dense formulations."""
     regularizer = keras.regularizers.L2(config.l2)
     large, small = config.dense_units
-    x = keras.layers.Dense(large, activation="relu", kernel_regularizer=regularizer,
-                           name="dense_large")(encoded)
-    x = keras.layers.Dropout(config.dropout, name="dropout")(x)
+
+    def dense(units: int, name: str, **options: Any) -> keras.layers.Dense:
+        return keras.layers.Dense(units, kernel_initializer=seeds.initializer(), name=name, **options)
+
+    x = dense(large, "dense_large", activation="relu", kernel_regularizer=regularizer)(encoded)
+    x = keras.layers.Dropout(config.dropout, seed=seeds.next(), name="dropout")(x)
     if symmetry is None:
-        x = keras.layers.Dense(small, activation="relu", kernel_regularizer=regularizer,
-                               name=EMBEDDING_LAYER)(x)
+        x = dense(small, EMBEDDING_LAYER, activation="relu", kernel_regularizer=regularizer)(x)
     else:
-        x = keras.layers.Dense(small, activation="relu", kernel_regularizer=regularizer,
-                               name="dense_small")(x)
-        s = keras.layers.Dense(config.symmetry_units, activation="relu",
-                               kernel_regularizer=regularizer, name="symmetry_dense")(symmetry)
+        x = dense(small, "dense_small", activation="relu", kernel_regularizer=regularizer)(x)
+        s = dense(config.symmetry_units, "symmetry_dense", activation="relu",
+                  kernel_regularizer=regularizer)(symmetry)
         x = keras.layers.Concatenate(name="concat")([x, s])
-        x = keras.layers.Dense(config.head_units, activation="relu",
-                               kernel_regularizer=regularizer, name=EMBEDDING_LAYER)(x)
-    return keras.layers.Dense(1, activation="sigmoid", name="p_topological")(x)
+        x = dense(config.head_units, EMBEDDING_LAYER, activation="relu", kernel_regularizer=regularizer)(x)
+    return dense(1, "p_topological", activation="sigmoid")(x)
 
 
-def _encoder_args(config: ModelConfig) -> dict[str, Any]:
+def _encoder_args(config: ModelConfig, seeds: SeedSource) -> dict[str, Any]:
     return {"filters": config.filters, "kernel_size": config.kernel_size,
             "pool_size": config.pool_size, "l2": config.l2, "slot_units": config.slot_units,
-            "name": "element_encoder"}
+            "seed": seeds.next(), "name": "element_encoder"}
 
 
-def build_model(model_type: str = "symmetry", config: ModelConfig = ModelConfig()) -> keras.Model:
-    """The sparse CNN ("symmetry": spectra + symmetry one-hot; "core": spectra only)."""
+def build_model(model_type: str = "symmetry", config: ModelConfig = ModelConfig(),
+                seed: int | None = None) -> keras.Model:
+    """The sparse CNN ("symmetry": spectra + symmetry one-hot; "core": spectra only).
+
+    ``seed``: initial weights and dropout masks drawn from generators of the model's own
+    (reproducible, global random state untouched); None: Keras's global generator.
+    """
     if model_type not in CNN_TYPES:
         raise XanesError(f"Unknown CNN type '{model_type}'; use one of {', '.join(CNN_TYPES)}.")
     spectra = keras.Input((None, GRID_POINTS), name="spectra")
     channels = keras.Input((None,), dtype="int32", name="channels")
     inputs = {"spectra": spectra, "channels": channels}
-    encoded = SparseElementEncoder(**_encoder_args(config))([spectra, channels])
+    seeds = SeedSource(seed)
+    encoded = SparseElementEncoder(**_encoder_args(config, seeds))([spectra, channels])
     symmetry = None
     if model_type == "symmetry":
         symmetry = inputs["symmetry"] = keras.Input((N_SYMMETRY_FEATURES,), name="symmetry")
-    return keras.Model(inputs, _head(encoded, symmetry, config), name=f"xanes_{model_type}")
+    return keras.Model(inputs, _head(encoded, symmetry, config, seeds), name=f"xanes_{model_type}")
 
 
 def build_dense_reference(model_type: str = "symmetry",
@@ -90,11 +96,12 @@ def build_dense_reference(model_type: str = "symmetry",
     layout as :func:`build_model` (for the equivalence test and the speed benchmark)."""
     dense = keras.Input((GRID_POINTS, N_CHANNELS), name="dense_spectra")
     inputs = {"dense_spectra": dense}
-    encoded = DenseElementEncoder(**_encoder_args(config))(dense)
+    seeds = SeedSource(None)
+    encoded = DenseElementEncoder(**_encoder_args(config, seeds))(dense)
     symmetry = None
     if model_type == "symmetry":
         symmetry = inputs["symmetry"] = keras.Input((N_SYMMETRY_FEATURES,), name="symmetry")
-    return keras.Model(inputs, _head(encoded, symmetry, config), name=f"dense_{model_type}")
+    return keras.Model(inputs, _head(encoded, symmetry, config, seeds), name=f"dense_{model_type}")
 
 
 def embedding_model(model: keras.Model) -> keras.Model:

@@ -143,7 +143,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.model_, self.device_ = self._compiled_model()
         self.embedding_network_ = None
         stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True)
-        history = self.model_.fit(train, validation_data=val, epochs=self.epochs, verbose=0,
+        # shuffle=False: the batches reshuffle from ``seed`` themselves; Keras would reorder them
+        # with Python's global generator, shared with (and seeded by) every other thread.
+        history = self.model_.fit(train, validation_data=val, epochs=self.epochs, verbose=0, shuffle=False,
                                   callbacks=[_ValidationScore(self, X_val, y_val), stopper, *callbacks])
         self.history_ = [{key: float(values[i]) for key, values in history.history.items()}
                          for i in range(len(history.epoch))]
@@ -168,10 +170,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return X, y, weights, X_val, y_val
 
     def _compiled_model(self) -> tuple[keras.Model, str]:
-        keras.utils.set_random_seed(self.seed)
+        """The model to fit, its initial weights and dropout drawn from ``seed`` alone: training
+        in a worker thread never resets the global random state other sessions use."""
         strategy, device = select_device()
         with strategy.scope():
-            model = build_model(self.model_type, self.model_config())
+            model = build_model(self.model_type, self.model_config(), seed=self.seed)
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
                           loss=keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing),
                           metrics=["accuracy"], jit_compile=False)

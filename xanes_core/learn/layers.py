@@ -31,23 +31,43 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from xanes_core.data.elements import GRID_POINTS, N_CHANNELS
+
+
+class SeedSource:
+    """Distinct, reproducible seeds for one model's initializers and dropout, drawn from a
+    generator of its own: a seeded model never reads or resets the global random state (which
+    other threads, e.g. other users' sessions, share). ``seed=None``: Keras's global generator."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def next(self) -> int | None:
+        return None if self._rng is None else int(self._rng.integers(2**31 - 1))
+
+    def initializer(self) -> keras.initializers.Initializer:
+        """Glorot uniform (Keras's default kernel initializer) with the next seed."""
+        return keras.initializers.GlorotUniform(seed=self.next())
 
 
 class SharedConvStack(keras.layers.Layer):
     """Conv1D + MaxPool1D stages applied to single spectra (kernels shared by all elements)."""
 
     def __init__(self, filters: Sequence[int], kernel_size: int, pool_size: int, l2: float,
-                 slot_units: int = 0, **kwargs: Any) -> None:
+                 slot_units: int = 0, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.filters = tuple(int(f) for f in filters)
         self.kernel_size = int(kernel_size)
         self.pool_size = int(pool_size)
         self.l2 = float(l2)
+        self.seed = None if seed is None else int(seed)
+        seeds = SeedSource(self.seed)
         self.convs = [
             keras.layers.Conv1D(f, self.kernel_size, padding="same", activation="relu",
+                                kernel_initializer=seeds.initializer(),
                                 kernel_regularizer=keras.regularizers.L2(self.l2), name=f"conv{i}")
             for i, f in enumerate(self.filters)
         ]
@@ -59,6 +79,7 @@ class SharedConvStack(keras.layers.Layer):
         self.slot_features = length * self.filters[-1]
         self.slot_units = int(slot_units)
         self.slot_dense = (keras.layers.Dense(self.slot_units, activation="relu",
+                                              kernel_initializer=seeds.initializer(),
                                               kernel_regularizer=keras.regularizers.L2(self.l2),
                                               name="slot_dense")
                            if self.slot_units > 0 else None)
@@ -89,7 +110,7 @@ class SharedConvStack(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": list(self.filters),
                 "kernel_size": self.kernel_size, "pool_size": self.pool_size, "l2": self.l2,
-                "slot_units": self.slot_units}
+                "slot_units": self.slot_units, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="xanes_core")
