@@ -10,7 +10,7 @@ import pytest
 from xanes_core.analysis.clustering import cluster_all_elements, cluster_element
 from xanes_core.data.browse import element_class_counts, element_count_table
 from xanes_core.data.demo import generate_demo
-from xanes_core.data.elements import CHANNELS, table_position
+from xanes_core.data.elements import CHANNELS
 from xanes_core.data.preprocess import split_balance
 from xanes_core.viz import clustering as clustering_figures
 from xanes_core.viz import dataset as dataset_figures
@@ -22,40 +22,71 @@ def demo():
     return generate_demo(200, seed=5)
 
 
-def _cell(fig: go.Figure, trace: int, symbol: str):
-    pos = table_position(symbol)
-    row = pos.row + 1 if pos.row >= 8 else pos.row
-    return fig.data[trace].z[row - 1][pos.column - 1], fig.data[trace].hovertext[row - 1][pos.column - 1]
+def _layer(fig: go.Figure, name: str, symbol: str):
+    """(z, hover) of an element's cell in the heatmap layer called ``name``."""
+    trace = next(t for t in fig.data if t.name == name)
+    row, column = periodic_table.cell_index(symbol)
+    return trace.z[row][column], trace.hovertext[row][column]
 
 
-def test_periodic_table_marks_missing_elements_and_shows_hover() -> None:
-    fig = periodic_table.periodic_table({"Fe": 3.0, "La": 5.0}, title="t", colorbar_title="c",
-                               hover={"Fe": "Fe: 3 samples", "Bi": "Bi: none here"})
-    value, tip = _cell(fig, 1, "Fe")
-    assert value == 3.0 and tip == "Fe: 3 samples"
-    assert _cell(fig, 1, "La")[0] == 5.0  # lanthanide row placed
-    assert _cell(fig, 0, "Bi") == (1.0, "Bi: none here")
-    assert _cell(fig, 0, "O") == (1.0, "O: no data")
-    assert np.isnan(_cell(fig, 1, "O")[0])
-    drawn = sum(1 for row in fig.data[0].text for t in row if t)
-    assert drawn == len(CHANNELS)
+def _text(fig: go.Figure, symbol: str) -> str:
+    """The text printed in an element's cell."""
+    return next(t for t in fig.data[-1].text if t.startswith(f"<b>{symbol}</b>"))
 
 
-def test_log_scale_clips_and_labels_real_values() -> None:
-    fig = periodic_table.periodic_table({"Fe": 0.0, "Co": np.inf, "Ni": 1.0}, title="t", colorbar_title="ratio",
-                               log=True, zrange=(0.01, 100.0))
-    assert _cell(fig, 1, "Fe")[0] == pytest.approx(-2.0)
-    assert _cell(fig, 1, "Co")[0] == pytest.approx(2.0)
-    assert "1" in fig.data[1].colorbar.ticktext and "100" in fig.data[1].colorbar.ticktext
+def test_periodic_table_prints_numbers_fades_small_samples_and_marks_missing() -> None:
+    fig = periodic_table.periodic_table({"Fe": 0.25, "La": 0.75}, title="t", colorbar_title="c",
+                                        hover={"Fe": "Fe: 3 samples", "Bi": "Bi: none here"},
+                                        support={"Fe": 3, "La": 50})
+    assert _layer(fig, "few materials", "Fe") == (0.25, "Fe: 3 samples")
+    assert np.isnan(_layer(fig, "c", "Fe")[0])  # faded, not drawn at full colour
+    assert _layer(fig, "c", "La")[0] == 0.75
+    assert _layer(fig, "no data", "Bi") == (1.0, "Bi: none here")
+    assert _layer(fig, "no data", "O") == (1.0, "O: no data")
+    assert "0.25" in _text(fig, "Fe") and "n=3" in _text(fig, "Fe") and "n=50" in _text(fig, "La")
+    assert _text(fig, "O") == "<b>O</b>"  # no data: the symbol alone
+    assert len(fig.data[-1].text) == len(CHANNELS)
+    assert "fewer than 10 materials" in fig.layout.annotations[0].text
 
 
-def test_count_tables_hover_counts(demo) -> None:
+def test_log_scale_draws_zero_apart_and_fits_the_data() -> None:
+    fig = periodic_table.periodic_table({"Fe": 0.0, "Co": np.inf, "Ni": 1.0, "Cu": 0.1}, title="t",
+                                        colorbar_title="ratio", scale=periodic_table.Scale(log=True))
+    assert _layer(fig, "zero", "Fe")[0] == 1.0 and np.isnan(_layer(fig, "ratio", "Fe")[0])
+    assert "0.00" in _text(fig, "Fe") and len(fig.layout.shapes) == 1  # the outlined zero cell
+    main = next(t for t in fig.data if t.name == "ratio")
+    assert (main.zmin, main.zmax) == (-1.0, 0.0)  # 0.1 to 1: the data, not 0.01-100
+    assert _layer(fig, "ratio", "Co")[0] == 0.0 and "∞" in _text(fig, "Co")  # clipped to the top colour
+    assert {"0.1", "1"} <= set(main.colorbar.ticktext)
+
+
+def test_fit_range_spans_the_data_and_centres_on_request() -> None:
+    values = np.array([0.42, 0.55, 0.68, np.nan])
+    assert periodic_table.fit_range(values, periodic_table.Scale()) == pytest.approx((0.4, 0.7))
+    low, high = periodic_table.fit_range(values, periodic_table.Scale(center=0.5))
+    assert (low + high) / 2 == pytest.approx(0.5) and low <= 0.42 and high >= 0.68 and high - low < 0.5
+
+
+def test_cell_text_contrasts_with_its_colour() -> None:
+    fig = periodic_table.periodic_table({"Fe": 0.0, "Co": 1.0}, title="t", colorbar_title="c",
+                                        scale=periodic_table.Scale(colorscale="Greys"))
+    colours = dict(zip([t.split("</b>")[0][3:] for t in fig.data[-1].text], fig.data[-1].textfont.color))
+    assert colours["Fe"] != colours["Co"]  # white on black, black on white
+
+
+def test_count_tables_print_counts_and_keep_zero_apart_from_no_data(demo) -> None:
     counts = element_class_counts(demo)
     figures = periodic_table.count_periodic_tables(counts)
     assert len(figures) == 3
     row = counts.iloc[0]
-    tip = _cell(figures[0], 1 if row.n_topological else 0, row.element)[1]
+    tip = _layer(figures[0], "zero" if row.n_topological == 0 else "samples", row.element)[1]
     assert f"topological: {row.n_topological}" in tip and f"trivial: {row.n_trivial}" in tip
+    assert f"<br>{row.n_topological:,}" in _text(figures[0], row.element)
+    none_topological = counts.loc[counts["n_topological"] == 0, "element"]
+    if len(none_topological):
+        assert _layer(figures[2], "zero", none_topological.iloc[0])[0] == 1.0  # ratio 0: its own cell
+    absent = next(s for s in CHANNELS if s not in set(counts["element"]))
+    assert _layer(figures[0], "no data", absent)[0] == 1.0
 
 
 def test_clustering_tables_and_regions(demo) -> None:
@@ -88,7 +119,7 @@ def test_bar_charts(demo) -> None:
 
 
 def test_empty_inputs_do_not_crash() -> None:
-    periodic_table.periodic_table({}, title="t", colorbar_title="c", log=True)
+    periodic_table.periodic_table({}, title="t", colorbar_title="c", scale=periodic_table.Scale(log=True))
     periodic_table.count_periodic_tables(pd.DataFrame(columns=["element", "n_topological", "n_trivial", "ratio"]))
 
 

@@ -14,6 +14,7 @@ from xanes_core.data.elements import CHANNELS, N_CHANNELS
 from xanes_core.errors import RunError
 from xanes_core.learn import runs
 from xanes_core.learn.evaluation import evaluate_predictions
+from xanes_core.learn.run_settings import update_settings
 from xanes_core.viz.report import build_report
 
 
@@ -23,9 +24,11 @@ def make_run(folder: Path, dataset: Path, model: str, seed: int, history: bool =
     labels = np.r_[np.ones(30, int), np.zeros(70, int)]
     presence = np.zeros((100, N_CHANNELS))
     presence[np.arange(100), rng.choice([CHANNELS.index(s) for s in ("Fe", "Bi", "Se")], 100)] = 1
+    held_out = np.r_[np.ones(15, int), np.zeros(35, int)]
     evaluation = evaluate_predictions(labels, np.clip(0.3 * labels + rng.uniform(0, 0.7, 100), 0, 1), presence,
                                       rng.normal(size=(100, 4)), [f"demo-{i}" for i in range(100)],
-                                      reference=np.clip(0.5 * labels + rng.uniform(0, 0.5, 100), 0, 1))
+                                      reference=np.clip(0.5 * labels + rng.uniform(0, 0.5, 100), 0, 1),
+                                      validation=(held_out, np.clip(0.3 * held_out + rng.uniform(0, 0.7, 50), 0, 1)))
     folder.mkdir(parents=True)
     runs.write_config(folder, {"dataset": str(dataset), "model": model, "epochs": 3, "created": "2026-11-24T10:00:00+00:00",
                                "model_config": {"filters": [4, 8, 4]}})
@@ -43,6 +46,36 @@ def run_pair(demo_small_path: Path, tmp_path_factory) -> tuple[Path, Path]:
     return (make_run(root / "cnn", demo_small_path, "symmetry", 0),
             make_run(root / "svm", demo_small_path, "svm", 1, history=False))
 
+
+def test_report_title_summary_box_table_1_and_no_paths(run_pair, demo_small_path, demo_small, tmp_path) -> None:
+    """Named run, a no-spectra baseline beside it, the dataset's Table 1, and nothing that names
+    a folder of this machine (the dataset and runs live under absolute temporary paths)."""
+    cnn = make_run(tmp_path / "named", demo_small_path, "symmetry", 2)
+    make_run(tmp_path / "no-spectra", demo_small_path, "elements", 3, history=False)
+    update_settings(cnn, name="Bi selenides, seed 2", note="for the group meeting")
+    html = build_report(cnn)
+    assert "<title>Bi selenides, seed 2: CNN + symmetry on dataset &#x27;demo-small&#x27;</title>" in html
+    summary = html[html.index('class="summary"'):html.index("</div>", html.index('class="summary"'))]
+    assert "Balanced accuracy" in summary and "ROC AUC" in summary and "no spectra" in summary
+    assert "for the group meeting" in summary
+    by_count = demo_small.summary()["by_element_count"]
+    assert "paper Table 1" in html and all(f"<td>{topo}</td>" in html for topo, _ in by_count.values())
+    assert str(tmp_path) not in html and str(demo_small_path) not in html
+    assert not re.search(r"(?<![\w.])/(tmp|home|root|work|usr)/", html.split("<script", 1)[0])
+    element_table = html[html.index("<th>element</th>"):]
+    assert element_table[:element_table.index("</tr>")].count("<th>") == 7  # fits A4 portrait
+
+
+def test_report_follows_the_saved_operating_point(run_pair, demo_small_path, tmp_path) -> None:
+    cnn = make_run(tmp_path / "cut", demo_small_path, "symmetry", 0)
+    update_settings(cnn, threshold=0.8, threshold_rule="topological_f1")
+    html = build_report(cnn)
+    metrics = json.loads((cnn / runs.METRICS).read_text())
+    scores = metrics["scores"]["test"]
+    predicted = np.asarray(scores["probability"]) >= 0.8
+    labels = np.asarray(scores["label"])
+    recall = (predicted & (labels == 1)).sum() / (labels == 1).sum()
+    assert f"{recall:.3f}" in html and "threshold 0.800" in html and "best topological F1 on validation" in html
 
 def test_report_holds_metrics_provenance_and_is_self_contained(run_pair) -> None:
     cnn, _ = run_pair

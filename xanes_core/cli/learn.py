@@ -1,8 +1,10 @@
-"""Model commands: ``train`` (foreground run, then its test scores), ``evaluate`` and ``report``."""
+"""Model commands: ``train`` (foreground run, then its test scores), ``evaluate``, ``report`` and
+``figures`` (the figure pack)."""
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     report_parser.add_argument("--out", metavar="FILE", help="HTML file (default RUN_DIR/report.html)")
     report_parser.add_argument("--compare", nargs="*", default=[], metavar="RUN_DIR", help="runs shown side by side")
     report_parser.set_defaults(handler=report)
+
+    figures_parser = commands.add_parser("figures", help="every figure of a run as PNG + SVG + CSV in one zip")
+    figures_parser.add_argument("run_dir", metavar="RUN_DIR", help="a completed run folder")
+    figures_parser.add_argument("--out", required=True, metavar="FILE.zip", help="the zip file to write")
+    figures_parser.add_argument("--threshold", type=float, metavar="T",
+                                help="threshold on p(topological) (default: the run's saved operating point)")
+    figures_parser.set_defaults(handler=figures)
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
@@ -80,3 +89,16 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
 
     path = write_report(args.run_dir, args.out, args.compare)
     return {"report": str(path), "bytes": path.stat().st_size}
+
+
+def figures(args: argparse.Namespace) -> dict[str, Any]:
+    """The figure pack of a run: ``{"path", "n_figures", "seconds"}``."""
+    from xanes_core.viz.figure_pack import write_figure_pack
+
+    if not str(args.out).lower().endswith(".zip"):
+        raise XanesError(f"--out must name a .zip file ({args.out} given).")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise XanesError(f"--threshold must lie between 0 and 1 ({args.threshold} given).")
+    started = time.perf_counter()
+    path, count = write_figure_pack(args.run_dir, args.out, args.threshold)
+    return {"path": str(path), "n_figures": count, "seconds": round(time.perf_counter() - started, 2)}

@@ -11,6 +11,10 @@
   line ``w . z + b = 0`` of a logistic regression fitted, in that plane, to the model's own
   predicted classes; ``boundary_agreement`` says how many test predictions the line reproduces
   (a 2-D picture of a high-dimensional boundary is only approximate).
+- ``scores``: each test material's label, p(topological) and absorbing elements, and each
+  validation material's label and p(topological). They let every number above be recomputed at
+  another threshold without the model (:mod:`xanes_core.learn.operating_point`), and the
+  threshold itself be chosen on validation, never on test.
 - ``reference_balanced_accuracy``: for demo data, the balanced accuracy of the generator's own
   ``p_topological`` thresholded at the class prevalence (the Bayes rule for balanced accuracy,
   :func:`xanes_core.data.demo.bayes_balanced_accuracy`), the best a model can be expected to do.
@@ -89,6 +93,17 @@ def _curves(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
     }
 
 
+def fit_boundary(coords: np.ndarray, predicted: np.ndarray) -> dict[str, Any] | None:
+    """The line ``w . z + b = 0`` in a 2-D plane that best separates the predicted classes (None
+    when only one class is predicted), with the share of predictions it reproduces."""
+    predicted = np.asarray(predicted).astype(int)
+    if len(set(predicted.tolist())) < 2:
+        return None
+    logistic = LogisticRegression(C=1e3, max_iter=2000).fit(coords, predicted)
+    agreement = float((logistic.predict(coords) == predicted).mean())
+    return {"w": logistic.coef_.ravel(), "b": float(logistic.intercept_[0]), "boundary_agreement": agreement}
+
+
 def projection(embedding: np.ndarray | sp.spmatrix, labels: np.ndarray,
                probabilities: np.ndarray, seed: int = 0) -> dict[str, Any]:
     """2-D coordinates of the test samples and the line that separates predicted classes."""
@@ -97,13 +112,7 @@ def projection(embedding: np.ndarray | sp.spmatrix, labels: np.ndarray,
     else:
         reducer = PCA(2, random_state=seed)
     coords = reducer.fit_transform(embedding)
-    predicted = (probabilities >= THRESHOLD).astype(int)
-    boundary = None
-    if len(set(predicted.tolist())) == 2:
-        logistic = LogisticRegression(C=1e3, max_iter=2000).fit(coords, predicted)
-        agreement = float((logistic.predict(coords) == predicted).mean())
-        boundary = {"w": logistic.coef_.ravel(), "b": float(logistic.intercept_[0]),
-                    "boundary_agreement": agreement}
+    boundary = fit_boundary(coords, probabilities >= THRESHOLD)
     return {
         "method": type(reducer).__name__, "explained_variance_ratio": reducer.explained_variance_ratio_,
         "x": coords[:, 0], "y": coords[:, 1], "label": labels, "probability": probabilities,
@@ -122,6 +131,7 @@ class Evaluation:
     projection: dict[str, Any]
     reference_balanced_accuracy: float | None
     sample_ids: list[str]
+    scores: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
@@ -150,10 +160,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _scores(labels: np.ndarray, probabilities: np.ndarray, presence: np.ndarray,
+            validation: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+    """Per-material scores kept with the metrics (see ``scores`` in the module docstring)."""
+    names = np.asarray(CHANNELS)
+    test = {"label": labels, "probability": probabilities,
+            "elements": [names[np.flatnonzero(row)].tolist() for row in np.asarray(presence) > 0]}
+    if validation is None:
+        return {"test": test}
+    return {"test": test, "validation": {"label": np.asarray(validation[0]).astype(int),
+                                         "probability": np.asarray(validation[1], dtype=np.float64)}}
+
+
 def evaluate_predictions(labels: np.ndarray, probabilities: np.ndarray, presence: np.ndarray,
                          embedding: np.ndarray | sp.spmatrix, sample_ids: list[str],
-                         reference: np.ndarray | None = None) -> Evaluation:
-    """Every metric of the module docstring from test labels, scores and element presence."""
+                         reference: np.ndarray | None = None,
+                         validation: tuple[np.ndarray, np.ndarray] | None = None) -> Evaluation:
+    """Every metric of the module docstring from test labels, scores and element presence;
+    ``validation``: (labels, probabilities) of the validation split, kept for choosing thresholds."""
     labels = np.asarray(labels).astype(int)
     probabilities = np.asarray(probabilities, dtype=np.float64)
     predicted = (probabilities >= THRESHOLD).astype(int)
@@ -171,21 +195,27 @@ def evaluate_predictions(labels: np.ndarray, probabilities: np.ndarray, presence
         projection=projection(embedding, labels, probabilities),
         reference_balanced_accuracy=reference_ba,
         sample_ids=list(sample_ids),
+        scores=_scores(labels, probabilities, presence, validation),
     )
 
 
 def evaluate_run(run: LoadedRun, dataset: XanesDataset | None = None,
                  split: str = "test") -> Evaluation:
-    """Score a loaded run on one split of its dataset."""
+    """Score a loaded run on one split of its dataset (and keep the validation split's scores,
+    on which an operating point may later be chosen)."""
     dataset = dataset if dataset is not None else load_run_dataset(run)
     samples = run.splits[split]
     X = pack(dataset, samples)
     probabilities, embedding = run.classifier.predict_with_embedding(X)
     metadata = dataset.metadata.iloc[samples]
     reference = metadata["p_topological"].to_numpy() if "p_topological" in metadata else None
+    validation = None
+    if split != "validation" and run.splits["validation"].size:
+        held_out = run.splits["validation"]
+        validation = (dataset.labels[held_out], run.classifier.predict_proba(pack(dataset, held_out))[:, 1])
     return evaluate_predictions(
         labels=dataset.labels[samples], probabilities=probabilities,
         presence=presence(X), embedding=embedding,
-        sample_ids=metadata["sample_id"].astype(str).tolist(), reference=reference,
+        sample_ids=metadata["sample_id"].astype(str).tolist(), reference=reference, validation=validation,
     )
 

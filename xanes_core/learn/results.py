@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import RunError
-from xanes_core.learn import runs
+from xanes_core.learn import operating_point, runs
 from xanes_core.learn.evaluation import CLASSES
+from xanes_core.learn.run_settings import RunSettings, read_settings
 
 METRICS = ("recall", "precision", "f1")
 METRIC_NAMES = {"recall": "Recall", "precision": "Precision", "f1": "F1"}
@@ -30,9 +33,12 @@ _VERSIONED = ("xanes-topology", "numpy", "pandas", "scikit-learn", "tensorflow",
 
 @dataclass(frozen=True)
 class RunResults(runs.RunRecord):
-    """What a completed run reports; ``provenance`` is the dataset manifest's (empty if gone)."""
+    """What a completed run reports; ``provenance`` is the dataset manifest's (empty if gone),
+    ``settings`` its name, note and operating point. ``metrics`` are at ``threshold`` (see
+    :meth:`at`)."""
 
     provenance: dict[str, Any]
+    settings: RunSettings = RunSettings()
 
     @property
     def run_id(self) -> str:
@@ -43,13 +49,33 @@ class RunResults(runs.RunRecord):
         return str(self.config.get("model", "?"))
 
     @property
+    def title(self) -> str:
+        """The run's given name, else its id."""
+        return self.settings.title(self.run_id)
+
+    @property
     def label(self) -> str:
-        """Short human name: model and run id (used in legends and selectboxes)."""
-        return f"{MODEL_NAMES.get(self.model, self.model)} · {self.run_id}"
+        """Short human name: model and run name (used in legends and selectboxes)."""
+        return f"{MODEL_NAMES.get(self.model, self.model)} · {self.title}"
+
+    @property
+    def dataset_name(self) -> str:
+        """The dataset's folder name: what a reader needs, without this machine's paths."""
+        return Path(str(self.config.get("dataset", "?"))).name
 
     @property
     def is_demo(self) -> bool:
         return self.provenance.get("kind") == "demo"
+
+    @property
+    def threshold(self) -> float:
+        return float(self.metrics.get("threshold", operating_point.THRESHOLD))
+
+    def at(self, threshold: float | None = None) -> "RunResults":
+        """The same run with every thresholded number at ``threshold`` (default: the saved
+        operating point); RunError if the run has no saved scores and the cut is not 0.5."""
+        cut = self.settings.threshold if threshold is None else float(threshold)
+        return replace(self, metrics=operating_point.at_threshold(self.metrics, cut))
 
 
 def read_provenance(dataset_path: str | Path) -> dict[str, Any]:
@@ -68,7 +94,8 @@ def load_results(run_dir: str | Path) -> RunResults:
         raise RunError(f"Run {record.run_dir.name} is {state}, not completed: it has no results.")
     if not record.metrics:
         raise RunError(f"{record.run_dir} is not a complete run: {runs.METRICS} is missing.")
-    return RunResults(**vars(record), provenance=read_provenance(record.config.get("dataset", "")))
+    return RunResults(**vars(record), provenance=read_provenance(record.config.get("dataset", "")),
+                      settings=read_settings(record.run_dir))
 
 
 def results_stamp(run_dir: str | Path) -> int:
@@ -95,10 +122,23 @@ def class_table(results: RunResults) -> pd.DataFrame:
     ])
 
 
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float] | None:
+    """95 % Wilson score interval of a proportion (None without trials): honest for small n,
+    where the plain p +/- 1.96 sqrt(p(1-p)/n) interval collapses to zero width at 0 or 1."""
+    if not trials:
+        return None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * np.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+
+
 def element_table(results: RunResults) -> pd.DataFrame:
-    """Per absorbing element: the metrics of each class and the test counts behind them."""
+    """Per absorbing element in atomic-number order: the metrics of each class and the test
+    counts behind them."""
     rows = []
-    for symbol, values in sorted(results.metrics["per_element"].items()):
+    for symbol, values in sorted(results.metrics["per_element"].items(), key=lambda item: CHANNELS.index(item[0])):
         row: dict[str, Any] = {"element": symbol, "test samples": values["n_samples"],
                                "balanced accuracy": values["balanced_accuracy"]}
         for name in CLASSES:
@@ -112,7 +152,7 @@ def element_table(results: RunResults) -> pd.DataFrame:
 def summary_row(results: RunResults) -> dict[str, Any]:
     """One run's headline numbers (a row of the comparison table)."""
     test, curves = results.metrics["test"], results.metrics.get("curves", {})
-    row: dict[str, Any] = {"run": results.run_id, "model": MODEL_NAMES.get(results.model, results.model),
+    row: dict[str, Any] = {"run": results.title, "model": MODEL_NAMES.get(results.model, results.model),
                            "balanced accuracy": test["balanced_accuracy"]}
     for name in CLASSES:
         row.update({f"{name} {m}": test[name][m] for m in METRICS})
@@ -128,9 +168,25 @@ def comparison_table(results: list[RunResults]) -> pd.DataFrame:
     return pd.DataFrame([summary_row(r) for r in results]).astype({"epochs run": "Int64"})
 
 
+def no_spectra_baseline(results: RunResults) -> "RunResults | None":
+    """The newest completed element-presence + symmetry baseline on the same dataset (the model
+    that never sees a spectrum), at its own saved operating point; None when there is none."""
+    if results.model == "elements":
+        return None
+    for summary in runs.list_runs(results.run_dir.parent, dataset=results.config.get("dataset", ""),
+                                  status="completed"):
+        if summary.model == "elements":
+            try:
+                return load_results(summary.run_dir).at()
+            except RunError:
+                continue
+    return None
+
+
 def config_table(results: RunResults) -> pd.DataFrame:
     """The run's configuration flattened to (setting, value) rows, architecture included."""
     flat = {k: v for k, v in results.config.items() if k not in ("model_config", "schema_version")}
+    flat["dataset"] = results.dataset_name  # the folder name: no path of this machine in a report
     if results.model not in ("svm", "elements"):
         flat.update({f"architecture: {k}": v for k, v in results.config.get("model_config", {}).items()})
     flat["status"] = results.status.get("message", "")

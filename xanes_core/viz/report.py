@@ -3,6 +3,11 @@
 Meant to be mailed to a colleague: plotly.js is inlined once (the first figure carries it, the
 others reuse it), there are no external scripts, styles or fonts, and the file says what was
 trained on which data (configuration, dataset provenance), with which software, and when.
+It opens with its title (the run's name, model and dataset) and a summary box (balanced
+accuracy, recall, precision, AUC, beside the no-spectra baseline when one is trained), holds
+paper Table 1 of the dataset, names datasets and runs by folder name (never a path of this
+machine), is drawn at the run's saved operating point, and prints on A4 portrait (its widest
+table has seven columns).
 Headless: ``build_report(run_dir)`` needs no Streamlit and no model load (only the run folder
 and the dataset manifest); ``python -m xanes_core report RUN_DIR`` writes it from the shell.
 """
@@ -10,6 +15,7 @@ and the dataset manifest); ``python -m xanes_core report RUN_DIR`` writes it fro
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,16 +24,23 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from xanes_core.atomic import write_text
+from xanes_core.data.browse import element_count_table
+from xanes_core.data.dataset import XanesDataset
+from xanes_core.errors import XanesError
+from xanes_core.learn.operating_point import RULES
 from xanes_core.learn.results import (
     METRIC_NAMES,
+    MODEL_NAMES,
     RunResults,
     class_table,
     comparison_table,
     config_table,
     element_table,
     load_results,
+    no_spectra_baseline,
     provenance_table,
     software_table,
+    summary_row,
     topological_prevalence,
 )
 from xanes_core.viz import results as result_figures
@@ -41,11 +54,28 @@ h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom:
 table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; }
 th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f4f6f7; } .text td { text-align: left; } td:first-child, th:first-child { text-align: left; }
+.text td:last-child { overflow-wrap: anywhere; }
 .demo { display: inline-block; background: #fdebd0; color: #9c640c; padding: 0.2em 0.7em; border-radius: 1em; }
+.summary { border: 2px solid #1f618d; border-radius: 0.5em; padding: 0.6em 1em; margin: 1em 0; background: #f4f9fc; }
+.summary table { margin: 0.4em 0; font-size: 1em; } .summary p { margin: 0.3em 0; }
 .lead { font-size: 1.1em; }
 .note { color: #555; font-size: 0.9em; }
-.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; }
+@media print {
+  @page { size: A4 portrait; margin: 14mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  table { font-size: 8pt; page-break-inside: auto; } tr { page-break-inside: avoid; }
+  th, td { padding: 0.15em 0.35em; }
+  .plotly-graph-div { page-break-inside: avoid; } .modebar { display: none !important; }
+  h2 { page-break-after: avoid; }
+}
 """
+# The per-element table keeps seven columns so that it fits an A4 page in portrait.
+_ELEMENT_COLUMNS = ("element", "test samples", "balanced accuracy", "topological recall", "topological precision",
+                    "trivial recall", "trivial precision")
+_HEADLINE = (("balanced accuracy", "Balanced accuracy"), ("topological recall", "Topological recall"),
+             ("topological precision", "Topological precision"), ("trivial recall", "Trivial recall"),
+             ("trivial precision", "Trivial precision"), ("ROC AUC", "ROC AUC"))
+_ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|~)")
 
 
 def _table(frame: pd.DataFrame, text: bool = False) -> str:
@@ -58,41 +88,78 @@ def _p(text: str, css: str = "note") -> str:
     return f'<p class="{css}">{html.escape(text)}</p>'
 
 
-def _summary(run: RunResults) -> list[Block]:
-    test, reference = run.metrics["test"], run.metrics.get("reference_balanced_accuracy")
-    blocks: list[Block] = [
-        _p(f"Balanced accuracy (mean of the two recalls): {test['balanced_accuracy']:.3f} "
-           f"on {test['n_samples']} test materials.", "lead"),
-    ]
+def without_paths(frame: pd.DataFrame) -> pd.DataFrame:
+    """Replace any value that is an absolute path by its last part: a report travels, this
+    machine's folders do not mean anything to its reader (and are nobody else's business)."""
+    def strip(value: object) -> object:
+        return Path(str(value)).name if isinstance(value, str) and _ABSOLUTE_PATH.match(value) else value
+    return frame.map(strip)
+
+
+def _summary_box(run: RunResults) -> str:
+    """The headline numbers of the run beside those of the no-spectra baseline, in a box."""
+    baseline = no_spectra_baseline(run)
+    rows = {f"this run ({MODEL_NAMES.get(run.model, run.model)})": summary_row(run)}
+    if baseline is not None:
+        rows[f"no spectra ({MODEL_NAMES['elements']}, run {baseline.title})"] = summary_row(baseline)
+    table = pd.DataFrame({label: [row[key] for row in rows.values()] for key, label in _HEADLINE},
+                         index=list(rows)).rename_axis("model").reset_index()
+    test = run.metrics["test"]
+    parts = [f"<p class=\"lead\"><b>Balanced accuracy {test['balanced_accuracy']:.3f}</b> on "
+             f"{test['n_samples']:,} test materials, at threshold {run.threshold:.3f} "
+             f"({html.escape(RULES.get(run.settings.threshold_rule, 'chosen by hand'))}; chosen on validation).</p>",
+             _table(table)]
+    if baseline is None and run.model != "elements":
+        parts.append(_p("No element-presence + symmetry baseline is trained on this dataset, so the value of the "
+                        "spectra is not shown here: train one with `python -m xanes_core train --model elements`."))
+    reference = run.metrics.get("reference_balanced_accuracy")
     if reference is not None:
-        blocks.append(_p(f"Reference: the demo generator's own p_topological, thresholded at the class "
-                         f"prevalence, reaches a balanced accuracy of {reference:.3f} on the same test materials "
-                         "(the best a model can be expected to do on these synthetic data)."))
-    blocks += [_table(class_table(run)), result_figures.class_metric_bars(test),
-               result_figures.confusion_matrix(run.metrics["confusion"])]
-    return blocks
+        parts.append(_p(f"Demo generator's Bayes reference: {reference:.3f} balanced accuracy, the best a model "
+                        "can be expected to do on these synthetic data."))
+    if run.settings.note:
+        parts.append(_p(f"Note: {run.settings.note}"))
+    return '<div class="summary">' + "\n".join(parts) + "</div>"
+
+
+def _per_class(run: RunResults) -> list[Block]:
+    return [_table(class_table(run)), result_figures.class_metric_bars(run.metrics["test"]),
+            result_figures.confusion_matrix(run.metrics["confusion"], run.threshold)]
+
+
+def _dataset(run: RunResults) -> list[Block]:
+    """Paper Table 1 of the run's dataset (materials per number of absorbing elements)."""
+    try:
+        dataset = XanesDataset.load(run.config.get("dataset", ""))
+    except XanesError:
+        return [_p(f"The dataset '{run.dataset_name}' is no longer available, so its Table 1 cannot be shown.")]
+    counts = element_count_table(dataset).rename(columns={"n_elements": "absorbing elements"})
+    return [_p(f"Dataset '{run.dataset_name}': {dataset.n_samples:,} materials, {len(dataset.spectra):,} spectra."),
+            _table(counts)]
 
 
 def _per_element(run: RunResults) -> list[Block]:
-    tables = result_figures.metric_periodic_tables(run.metrics["per_element"])
-    return [_p("Each element is scored over the test materials that contain it; grey cells have no test "
-               "materials, or none of the class (hover for the counts)."),
-            *tables.values(), _table(element_table(run))]
+    tables = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold)
+    compact = element_table(run)[list(_ELEMENT_COLUMNS)]
+    return [_p("Each element is scored over the test materials that contain it. Each cell prints the score "
+               "and the number of materials behind it; pale cells rest on fewer than ten, grey cells have none."),
+            *tables.values(), _table(compact)]
 
 
 def _curves(runs: Sequence[RunResults]) -> list[Block]:
     curves = {run.label: run.metrics.get("curves") for run in runs}
-    return [result_figures.roc_curves(curves), result_figures.pr_curves(curves, topological_prevalence(runs[0]))]
+    marks = result_figures.operating_marks(runs[0].metrics["test"], f"threshold {runs[0].threshold:.2f}")
+    return [result_figures.roc_curves(curves, points=[marks["roc"]]),
+            result_figures.pr_curves(curves, topological_prevalence(runs[0]), points=[marks["pr"]])]
 
 
 def _projection(run: RunResults) -> list[Block]:
     projection = run.metrics["projection"]
     boundary = projection.get("boundary")
-    note = ("The dashed line is the model's 0.5 threshold as seen in this plane: a logistic regression "
-            "fitted to the model's own predicted classes; it reproduces "
+    note = (f"The dashed line is the model's threshold {run.threshold:.2f} as seen in this plane: a logistic "
+            f"regression fitted to the model's own predicted classes; it reproduces "
             f"{boundary['boundary_agreement']:.0%} of them." if boundary else
             "The model predicts a single class on the test split, so there is no boundary to draw.")
-    return [result_figures.decision_projection(projection, run.metrics.get("sample_ids", ())), _p(note)]
+    return [result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold), _p(note)]
 
 
 def _history(run: RunResults) -> list[Block]:
@@ -108,10 +175,10 @@ def _comparison(runs: Sequence[RunResults]) -> list[Block]:
 
 def _about(run: RunResults, generated: datetime) -> list[Block]:
     return [
-        "<h3>Configuration</h3>", _table(config_table(run), text=True),
+        "<h3>Configuration</h3>", _table(without_paths(config_table(run)), text=True),
         "<h3>Dataset provenance</h3>",
-        _table(provenance_table(run.provenance), text=True) if run.provenance
-        else _p(f"The dataset at {run.config.get('dataset')} is no longer available."),
+        _table(without_paths(provenance_table(run.provenance)), text=True) if run.provenance
+        else _p(f"The dataset '{run.dataset_name}' is no longer available."),
         "<h3>Software</h3>", _table(software_table(), text=True),
         _p(f"Report generated {generated.isoformat(timespec='seconds')} by xanes_core.viz.report."),
     ]
@@ -135,14 +202,21 @@ def _render(blocks: Sequence[Block], first_figure: list[bool], demo: bool) -> st
     return "\n".join(parts)
 
 
+def report_title(run: RunResults) -> str:
+    """'<run name>: <model> on <dataset>', the report's title and its file's name stem."""
+    return f"{run.title}: {MODEL_NAMES.get(run.model, run.model)} on dataset '{run.dataset_name}'"
+
+
 def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
-                 generated: datetime | None = None) -> str:
-    """The report of a completed run (RunError if it is not), optionally side by side with others."""
-    run = load_results(run_dir)
-    others = [load_results(path) for path in compare]
+                 generated: datetime | None = None, threshold: float | None = None) -> str:
+    """The report of a completed run (RunError if it is not), optionally side by side with others,
+    at ``threshold`` (default: the run's saved operating point)."""
+    run = load_results(run_dir).at(threshold)
+    others = [load_results(path).at() for path in compare]
     generated = generated or datetime.now(timezone.utc)
     sections: list[tuple[str, list[Block]]] = [
-        ("Test metrics per class (paper Fig. 3e)", _summary(run)),
+        ("Test metrics per class (paper Fig. 3e)", _per_class(run)),
+        ("The dataset (paper Table 1)", _dataset(run)),
         (f"{', '.join(METRIC_NAMES.values())} per absorbing element (paper Fig. 3a-c, S4a-c)", _per_element(run)),
         ("ROC and precision-recall curves", _curves([run, *others])),
         ("Decision boundary in two dimensions (paper Fig. 3d)", _projection(run)),
@@ -155,13 +229,13 @@ def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
     body = "\n".join(f"<h2>{html.escape(title)}</h2>\n{_render(blocks, first_figure, run.is_demo)}" for title, blocks in sections)
     demo = f'<p><span class="demo">{DEMO_LABEL}</span> this run was trained and tested on the ' \
            "generated demo dataset, not on measured or computed spectra.</p>" if run.is_demo else ""
-    title = f"XANES topology classifier: {run.label}"
-    subtitle = (f"Dataset {run.config.get('dataset')} · run created {run.config.get('created', '?')} · "
+    title = report_title(run)
+    subtitle = (f"Run {run.run_id} · created {run.config.get('created', '?')} · "
                 f"report generated {generated:%Y-%m-%d %H:%M} UTC")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
             f"<h1>{html.escape(title)}</h1>\n{demo}"
-            f"{_p(subtitle)}\n"
+            f"{_p(subtitle)}\n{_summary_box(run)}\n"
             f"{body}\n</body></html>\n")
 
 

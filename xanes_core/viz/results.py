@@ -16,9 +16,9 @@ import plotly.graph_objects as go
 
 from xanes_core.data.elements import CHANNELS
 from xanes_core.learn.evaluation import CLASSES, THRESHOLD
-from xanes_core.learn.results import METRIC_NAMES, METRICS
-from xanes_core.viz.periodic_table import periodic_table
-from xanes_core.viz.style import CLASS_COLORS, base_layout
+from xanes_core.learn.results import METRIC_NAMES, METRICS, wilson_interval
+from xanes_core.viz.periodic_table import Scale, periodic_table, truncated
+from xanes_core.viz.style import CLASS_COLORS, base_layout, legend_below
 
 _HISTORY_LABELS = {"loss": "Loss (weighted binary cross-entropy)", "accuracy": "Accuracy (fraction correct)"}
 _SERIES_COLORS = ("#1f618d", "#ca6f1e", "#7d3c98", "#229954")
@@ -42,41 +42,55 @@ def history_curves(history: Sequence[Mapping[str, Any]], quantity: str, *, title
                                      line=dict(color=colour, dash="dot" if "balanced" in key else "solid")))
     fig.update_xaxes(title="Epoch", dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title=_HISTORY_LABELS[quantity])
-    return base_layout(fig, title or f"{quantity.capitalize()} per epoch", 380)
+    return legend_below(base_layout(fig, title or f"{quantity.capitalize()} per epoch", 400))
 
 
 def class_metric_bars(test: Mapping[str, Any], *, title: str = "Test metrics per class") -> go.Figure:
     """Paper Fig. 3e: recall, precision and F1 of each class as grouped bars (values printed)."""
     fig = go.Figure([
         go.Bar(x=[METRIC_NAMES[m] for m in METRICS], y=[test[name][m] for m in METRICS], name=name,
-               marker_color=CLASS_COLORS[label], texttemplate="%{y:.2f}", textposition="outside")
+               marker_color=CLASS_COLORS[label], texttemplate="%{y:.2f}", textposition="outside",
+               textfont=dict(size=13))
         for name, label in CLASSES.items()
     ])
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title="Score (fraction)", range=[0, 1.1])
-    return base_layout(fig, title, 380)
+    fig.update_yaxes(title="Score (fraction)", range=[0, 1.12])
+    return legend_below(base_layout(fig, title, 400))
 
 
 def _element_hover(symbol: str, values: Mapping[str, Any] | None, name: str) -> str:
-    """The counts behind an element's recall / precision / F1 for one class."""
+    """The counts behind an element's recall / precision / F1 for one class, with 95 % intervals."""
     if values is None:
         return f"<b>{symbol}</b><br>no test samples"
     metrics = values[name]
     support, predicted = metrics["support"], metrics["n_predicted"]
     hits = round((metrics["recall"] or 0.0) * support)
     lines = [f"<b>{symbol}</b> · {values['n_samples']} test samples"]
-    lines.append(f"recall: {hits} of {support} {name} found" if support else f"recall: no {name} test samples")
-    lines.append(f"precision: {hits} of {predicted} predicted {name} correct" if predicted
-                 else f"precision: none predicted {name}")
+    lines.append(f"recall: {hits} of {support} {name} found{_interval(hits, support)}" if support
+                 else f"recall: no {name} test samples")
+    lines.append(f"precision: {hits} of {predicted} predicted {name} correct{_interval(hits, predicted)}"
+                 if predicted else f"precision: none predicted {name}")
     lines.append("F1: " + (f"{metrics['f1']:.2f}" if metrics["f1"] is not None else "undefined"))
     return "<br>".join(lines)
 
 
-def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]]) -> dict[tuple[str, str], go.Figure]:
+def _interval(successes: int, trials: int) -> str:
+    low, high = wilson_interval(successes, trials)
+    return f" (95% interval {low:.2f}-{high:.2f})"
+
+
+_SUPPORT = {"recall": "support", "precision": "n_predicted", "f1": "support"}
+
+
+def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]],
+                           threshold: float = THRESHOLD) -> dict[tuple[str, str], go.Figure]:
     """Paper Fig. 3a-c (topological) and S4a-c (trivial): (metric, class) -> periodic table.
 
-    Grey cells: no test sample contains the element, or the metric is undefined for it (no
-    samples of that class, or none predicted as it); the hover says which, with the counts.
+    Each cell prints the score and the number of test materials behind it (recall and F1: the
+    class's materials containing the element; precision: those predicted as the class); cells
+    resting on fewer than ten are pale, and the hover gives the counts and a 95 % Wilson
+    interval. Grey cells: no test sample contains the element, or the metric is undefined for it.
+    The colour scale spans the data rather than 0-1.
     """
     figures = {}
     for name in CLASSES:
@@ -84,53 +98,67 @@ def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]]) -> dict
         for metric in METRICS:
             values = {symbol: (np.nan if v[name][metric] is None else float(v[name][metric]))
                       for symbol, v in per_element.items()}
+            support = {symbol: int(v[name][_SUPPORT[metric]]) for symbol, v in per_element.items()}
             figures[(metric, name)] = periodic_table(
-                values, title=f"{METRIC_NAMES[metric]} of the {name} class per absorbing element (test split)",
-                colorbar_title=METRIC_NAMES[metric].lower(), hover=hover, zrange=(0.0, 1.0),
-                colorscale="YlOrRd" if name == "topological" else "YlGnBu")
+                values, title=f"{METRIC_NAMES[metric]} of the {name} class per absorbing element "
+                              f"(test split, threshold {threshold:.2f})",
+                colorbar_title=METRIC_NAMES[metric].lower(), hover=hover, support=support,
+                scale=Scale(colorscale=truncated("OrRd" if name == "topological" else "PuBu")))
     return figures
 
 
-def confusion_matrix(confusion: Sequence[Sequence[int]]) -> go.Figure:
-    """Counts of true class (rows) against predicted class (columns), with row percentages."""
-    counts = np.asarray(confusion, dtype=float)[::-1, ::-1]  # topological first
+def confusion_matrix(confusion: Sequence[Sequence[int]], threshold: float = THRESHOLD) -> go.Figure:
+    """Counts of true class (rows) against predicted class (columns); each cell prints its count
+    and its share of the row on two short lines, so the label fits the cell at any width."""
+    order = list(CLASSES.values())  # the class list drives rows and columns (topological first)
+    counts = np.asarray(confusion, dtype=float)[np.ix_(order, order)]
     names = list(CLASSES)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    text = [[f"{int(c)}<br>({s:.0%} of true {names[i]})" for c, s in zip(row, srow)]
-            for i, (row, srow) in enumerate(zip(counts, shares))]
+    text = [[f"<b>{int(c):,}</b><br>{s:.0%}" for c, s in zip(row, srow)] for row, srow in zip(counts, shares)]
     fig = go.Figure(go.Heatmap(z=shares, x=[f"predicted {n}" for n in names], y=[f"true {n}" for n in names],
-                               text=text, texttemplate="%{text}", textfont=dict(size=14), colorscale="Blues", zmin=0, zmax=1,
-                               colorbar=dict(title="row fraction"),
-                               hovertemplate="%{y}, %{x}: %{text}<extra></extra>"))
+                               text=text, texttemplate="%{text}", textfont=dict(size=16), colorscale="Blues",
+                               zmin=0, zmax=1, colorbar=dict(title=dict(text="share of row", side="right"),
+                                                             tickformat=".0%", thickness=14),
+                               hovertemplate="%{y}, %{x}: %{z:.1%} of the row<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="True class")
-    fig.update_xaxes(title=f"Predicted class (threshold {THRESHOLD})", side="bottom")
-    return base_layout(fig, "Confusion matrix (test split)", 380)
+    fig.update_xaxes(title=f"Predicted class (threshold {threshold:.2f})", side="bottom")
+    return base_layout(fig, "Confusion matrix (test split)", 400)
 
 
 def _curve_figure(traces: list[go.Scatter], title: str, x_title: str, y_title: str) -> go.Figure:
     fig = go.Figure(traces)
     fig.update_xaxes(title=x_title, range=[0, 1], constrain="domain")
     fig.update_yaxes(title=y_title, range=[0, 1.02])
-    fig.update_layout(legend=dict(x=0.98, y=0.02, xanchor="right", yanchor="bottom"))
-    return base_layout(fig, title, 420)
+    return legend_below(base_layout(fig, title, 480), rows=2)
 
 
-def roc_curves(curves: Mapping[str, Mapping[str, Any] | None], *, title: str = "ROC curve (test split)") -> go.Figure:
-    """ROC of one or more runs (``name -> curves`` of metrics.json) with the chance diagonal."""
+def _marks(points: Sequence[tuple[str, float, float]]) -> list[go.Scatter]:
+    """Operating points on a curve: one marker each, named in the legend."""
+    return [go.Scatter(x=[x], y=[y], mode="markers", name=name,
+                       marker=dict(symbol=symbol, size=13, color="#17202a", line=dict(width=1.5, color="white")))
+            for (name, x, y), symbol in zip(points, ("circle", "diamond", "square", "cross"))]
+
+
+def roc_curves(curves: Mapping[str, Mapping[str, Any] | None], *, title: str = "ROC curve (test split)",
+               points: Sequence[tuple[str, float, float]] = ()) -> go.Figure:
+    """ROC of one or more runs (``name -> curves`` of metrics.json) with the chance diagonal;
+    ``points``: (label, false-positive rate, true-positive rate) of operating points to mark."""
     traces = [go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                          line=dict(color="#999", dash="dash"))]
     for (name, run_curves), colour in zip(curves.items(), _SERIES_COLORS):
         roc = (run_curves or {}).get("roc")
         if roc:
             traces.append(go.Scatter(x=roc["fpr"], y=roc["tpr"], mode="lines", name=f"{name} (AUC {roc['auc']:.3f})",
-                                     line=dict(color=colour, shape="hv")))
-    return _curve_figure(traces, title, "False-positive rate (trivial called topological)",
+                                     line=dict(color=colour, shape="hv", width=2.5)))
+    return _curve_figure(traces + _marks(points), title, "False-positive rate (trivial called topological)",
                          "True-positive rate (topological recall)")
 
 
 def pr_curves(curves: Mapping[str, Mapping[str, Any] | None], prevalence: float | None = None, *,
-              title: str = "Precision-recall curve, topological class (test split)") -> go.Figure:
-    """Precision-recall of the topological class; ``prevalence`` draws the chance level."""
+              title: str = "Precision-recall curve, topological class (test split)",
+              points: Sequence[tuple[str, float, float]] = ()) -> go.Figure:
+    """Precision-recall of the topological class; ``prevalence`` draws the chance level,
+    ``points``: (label, recall, precision) of operating points to mark."""
     traces = []
     if prevalence is not None:
         traces.append(go.Scatter(x=[0, 1], y=[prevalence, prevalence], mode="lines",
@@ -138,14 +166,43 @@ def pr_curves(curves: Mapping[str, Mapping[str, Any] | None], prevalence: float 
     for (name, run_curves), colour in zip(curves.items(), _SERIES_COLORS):
         pr = (run_curves or {}).get("pr")
         if pr:
-            traces.append(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", line=dict(color=colour, shape="hv"),
+            traces.append(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines",
+                                     line=dict(color=colour, shape="hv", width=2.5),
                                      name=f"{name} (average precision {pr['auc']:.3f})"))
-    return _curve_figure(traces, title, "Recall (topological)", "Precision (topological)")
+    return _curve_figure(traces + _marks(points), title, "Recall (topological)", "Precision (topological)")
 
 
-def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str] = ()) -> go.Figure:
+def operating_marks(test: Mapping[str, Any], label: str) -> dict[str, tuple[str, float, float]]:
+    """Where the run's test metrics at its threshold sit on the ROC and PR curves."""
+    topological, trivial = test["topological"], test["trivial"]
+    return {"roc": (label, 1.0 - (trivial["recall"] or 0.0), topological["recall"] or 0.0),
+            "pr": (label, topological["recall"] or 0.0, topological["precision"] or 0.0)}
+
+
+def threshold_curves(sweep: pd.DataFrame, marked: Sequence[tuple[str, float]], current: float) -> go.Figure:
+    """Validation scores against the threshold (from :func:`operating_point.sweep`), with the
+    candidate thresholds as labelled vertical lines and the chosen one bold."""
+    series = [("balanced accuracy", "#17202a", "solid"), ("topological recall", CLASS_COLORS[1], "solid"),
+              ("topological precision", CLASS_COLORS[1], "dot"), ("trivial recall", CLASS_COLORS[0], "solid")]
+    fig = go.Figure([go.Scatter(x=sweep["threshold"], y=sweep[column], mode="lines", name=column,
+                                line=dict(color=colour, dash=dash, width=2.5)) for column, colour, dash in series])
+    for row, (name, value) in enumerate(marked):  # labels stacked so that close thresholds stay readable
+        fig.add_vline(x=value, line=dict(color="#7f8c8d", width=1, dash="dash"))
+        fig.add_annotation(x=value, y=0.97 - 0.08 * row, yref="paper", text=f"{name} {value:.2f}", showarrow=False,
+                           xanchor="left", xshift=4, font=dict(size=12, color="#424949"), bgcolor="rgba(255,255,255,0.8)")
+    fig.add_vline(x=current, line=dict(color="#17202a", width=3))
+    fig.update_xaxes(title=f"Threshold on p(topological) (chosen: {current:.3f})", range=[0, 1])
+    fig.update_yaxes(title="Validation score (fraction)", range=[0, 1.02])
+    return legend_below(base_layout(fig, "Choosing the operating point on the validation split", 440), rows=2)
+
+
+def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str] = (),
+                        threshold: float = THRESHOLD) -> go.Figure:
     """Paper Fig. 3d: test samples in a 2-D projection of the model's features, coloured by true
     class, with the model's threshold boundary as fitted in that plane (shaded by predicted side).
+
+    The majority class (trivial) is drawn first, small and translucent, and the topological
+    materials on top, so the minority is never hidden under it.
     """
     x, y = np.asarray(projection["x"], float), np.asarray(projection["y"], float)
     labels = np.asarray(projection["label"], int)
@@ -163,12 +220,16 @@ def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str]
         line_x, line_y = _boundary_line(boundary["w"], boundary["b"], x_range, y_range)
         fig.add_trace(go.Scatter(x=line_x, y=line_y, mode="lines", hoverinfo="skip",
                                  line=dict(color="black", width=2, dash="dash"),
-                                 name=f"decision boundary ({boundary['boundary_agreement']:.0%} agreement)"))
-    for name, label in CLASSES.items():
+                                 name=f"threshold {threshold:.2f} in this plane "
+                                      f"({boundary['boundary_agreement']:.0%} agreement)"))
+    counts = {label: int((labels == label).sum()) for label in CLASSES.values()}
+    for name, label in sorted(CLASSES.items(), key=lambda item: -counts[item[1]]):  # majority first
         mask = labels == label
+        minority = counts[label] < max(counts.values())
         fig.add_trace(go.Scatter(
-            x=x[mask], y=y[mask], mode="markers", name=f"true {name}",
-            marker=dict(color=CLASS_COLORS[label], size=7, opacity=0.8, line=dict(width=0.5, color="white")),
+            x=x[mask], y=y[mask], mode="markers", name=f"true {name} (n={counts[label]:,})",
+            marker=dict(color=CLASS_COLORS[label], size=8 if minority else 5, opacity=0.9 if minority else 0.35,
+                        line=dict(width=0.6, color="white") if minority else dict(width=0)),
             customdata=np.column_stack([ids[mask], probability[mask]]),
             hovertemplate="%{customdata[0]}<br>P(topological) = %{customdata[1]:.2f}<extra>" + name + "</extra>",
         ))
@@ -176,7 +237,7 @@ def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str]
     variance = projection.get("explained_variance_ratio") or [np.nan, np.nan]
     fig.update_xaxes(title=f"{method}1 (arb. units; {variance[0]:.0%} of variance)", range=x_range)
     fig.update_yaxes(title=f"{method}2 (arb. units; {variance[1]:.0%} of variance)", range=y_range)
-    return base_layout(fig, "Test samples in the model's feature space, with its decision boundary", 520)
+    return legend_below(base_layout(fig, "Test samples in the model's feature space, with its decision boundary", 560))
 
 
 def _boundary_line(w: Sequence[float], b: float, x_range: tuple[float, float],
@@ -195,6 +256,7 @@ def comparison_bars(table: pd.DataFrame) -> go.Figure:
                marker_color=colour, texttemplate="%{y:.2f}", textposition="outside")
         for (_, row), colour in zip(table.iterrows(), _SERIES_COLORS)
     ])
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=-0.25))
-    fig.update_yaxes(title="Score (fraction)", range=[0, 1.1])
-    return base_layout(fig, "Runs compared on the test split", 440)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="Score (fraction)", range=[0, 1.12])
+    fig.update_xaxes(tickangle=-30)
+    return legend_below(base_layout(fig, "Runs compared on the test split", 480), rows=len(table))

@@ -23,6 +23,15 @@ def base_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     return fig
 
 
+def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
+    """Put the legend under the plot (horizontal), where it cannot cover data; ``rows`` is how
+    many lines it may need, so the bottom margin makes room for it."""
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom",
+                                  yref="container"),
+                      margin=dict(b=70 + 22 * rows))
+    return fig
+
+
 def label_demo(fig: go.Figure) -> go.Figure:
     """Write the demo label into the figure (top right), so an exported PNG cannot lose it.
 
