@@ -6,8 +6,11 @@ Upload a label catalogue, give the API key, start the build and watch it; the bu
 survives reruns and page switches (one build per process, shared by every browser tab).
 
 The API key is read from the password field, or from ``MP_API_KEY`` on the server when the
-field is empty. It is never put back into the page (the field is not pre-filled with it, so it
-never travels to the browser), and it is handed to the build only, never to a file or log.
+field is empty; the server's key goes only to the official endpoint or to endpoints the operator
+lists in ``XANES_MP_KEY_ENDPOINTS`` (:mod:`xanes_core.sources.api_key`), so a visitor who types
+another endpoint must type their own key too. A key is never put back into the page (the field
+is not pre-filled with it, so it never travels to the browser), and it is handed to the build
+only, never to a file or log.
 """
 
 from __future__ import annotations
@@ -88,12 +91,14 @@ def _build_section(labels: pd.DataFrame | None) -> None:
     env_key = bool(os.environ.get("MP_API_KEY"))
     api_key = st.text_input(
         "Materials Project API key", type="password", key="mp_api_key",
-        placeholder="Leave empty to use MP_API_KEY set on the server" if env_key else "32 characters",
-        help="Get one at https://materialsproject.org/api. Used for this build only; never saved.",
+        placeholder="Leave empty to use the server's key (official endpoint only)" if env_key else "32 characters",
+        help="Get one at https://materialsproject.org/api. Used for this build only; never saved. "
+             "The server's own key is sent only to the official endpoint (or those its operator allows).",
     )
     with st.expander("Advanced"):
         endpoint = st.text_input("API endpoint", key="mp_endpoint", placeholder="https://api.materialsproject.org/",
-                                 help="Another Materials Project-compatible server; empty for the official one.")
+                                 help="Another Materials Project-compatible server; empty for the official one. "
+                                      "Another server needs your own API key.")
     name = st.text_input("Dataset name", value=DEFAULT_NAME, key="mp_dataset_name",
                          help="Saved as a folder under cache/datasets/; then choose it in the sidebar.")
     running = job.status().running

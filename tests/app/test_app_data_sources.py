@@ -25,6 +25,7 @@ from tests.sources.mp_server import (
 from xanes_core.sources.labels import read_labels
 
 KEY = "Xk3tS9pQv2LmN8rB4wZy7HcJ1dFgA6eU"
+SERVER_KEY = "S3rv3rK3yS3rv3rK3yS3rv3rK3yS3rv3"  # MP_API_KEY of the server where the fake would refuse it
 CATALOGUE = b"mp_id,icsd,formula,label\nmp-24850,,LiCoO2,trivial\nmp-13,,Fe,0\nmp-19006,,MnO,1\nmp-1,,Cu,0\n"
 BUILD_TIMEOUT_S = 45.0
 
@@ -34,6 +35,7 @@ def cache(demo_cache: Path, tmp_path: Path, monkeypatch) -> Path:
     shutil.copytree(demo_cache / "datasets" / "demo", tmp_path / "datasets" / "demo")
     monkeypatch.setenv("XANES_CACHE", str(tmp_path))
     monkeypatch.delenv("MP_API_KEY", raising=False)
+    monkeypatch.delenv("XANES_MP_KEY_ENDPOINTS", raising=False)
     st.cache_resource.clear()  # a fresh build job: no status left over from another test
     return tmp_path
 
@@ -69,14 +71,27 @@ def table_with(page: AppTest, column: str):
     return next(d.value for d in page.dataframe if column in d.value.columns)
 
 
-def start_build(page: AppTest, server: FakeMaterialsProject, key: str) -> AppTest:
-    """Upload the tiny catalogue, fill in the form, start, and rerun until the build has ended."""
+def start_build(page: AppTest, server: FakeMaterialsProject, key: str, endpoint: str | None = None) -> AppTest:
+    """Upload the tiny catalogue, fill in the form (an empty ``key`` leaves the field empty),
+    start, and rerun until the build has ended."""
     upload(page, "tiny.csv", CATALOGUE)
-    page.text_input(key="mp_api_key").input(key)
-    page.text_input(key="mp_endpoint").input(server.endpoint)
+    if key:
+        page.text_input(key="mp_api_key").input(key)
+    page.text_input(key="mp_endpoint").input(endpoint or server.endpoint)
     page.text_input(key="mp_dataset_name").input("mp-test")
     page.button(key="mp_start").click().run()
     return wait_for_end(page)
+
+
+def page_text(page: AppTest) -> str:
+    """Everything the page sends to the browser: every element's message (widget defaults too)."""
+    return "\n".join(str(node.proto) for node in page._tree if getattr(node, "proto", None) is not None)
+
+
+def assert_nowhere(secret: str, page: AppTest, cache: Path) -> None:
+    assert secret not in page_text(page)
+    for path in (p for p in cache.rglob("*") if p.is_file()):
+        assert secret.encode() not in path.read_bytes(), path
 
 
 def wait_for_end(page: AppTest) -> AppTest:
@@ -158,3 +173,42 @@ def test_bad_key_is_an_error_message(page: AppTest, server: FakeMaterialsProject
     assert not page.exception
     assert "refused the API key" in page.error[0].value
     assert "W" * 32 not in page.error[0].value
+
+
+def test_server_key_never_goes_to_an_endpoint_a_visitor_typed(page: AppTest, server: FakeMaterialsProject,
+                                                              cache: Path, monkeypatch) -> None:
+    """The fake server accepts this key, so a build that sent it would succeed: it is refused before
+    any request, for the listener's own address and for a look-alike of the official host."""
+    monkeypatch.setenv("MP_API_KEY", KEY)
+    port = server.endpoint.rsplit(":", 1)[1]
+    for endpoint, message in ((server.endpoint, "enter your own API key"),
+                              (f"http://api.materialsproject.org@127.0.0.1:{port}", "not an http(s) endpoint")):
+        before = len(server.headers)
+        start_build(page, server, "", endpoint)
+        assert len(server.headers) == before, "the listener was contacted"
+        assert not page.exception
+        assert message in page.error[0].value
+        assert not (cache / "datasets" / "mp-test").exists()
+        assert_nowhere(KEY, page, cache)
+
+
+def test_a_typed_key_builds_from_another_endpoint_without_the_server_key(page: AppTest, server: FakeMaterialsProject,
+                                                                         cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MP_API_KEY", SERVER_KEY)
+    before = len(server.headers)
+    start_build(page, server, KEY)
+    assert_clean(page)
+    assert "Saved 3 materials" in page.success[0].value
+    assert server.received(KEY, since=before) and not server.received(SERVER_KEY, since=before)
+    assert_nowhere(SERVER_KEY, page, cache)
+    assert_nowhere(KEY, page, cache)
+
+
+def test_an_endpoint_the_operator_lists_gets_the_server_key(page: AppTest, server: FakeMaterialsProject,
+                                                            cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MP_API_KEY", KEY)
+    monkeypatch.setenv("XANES_MP_KEY_ENDPOINTS", server.endpoint)
+    start_build(page, server, "")
+    assert_clean(page)
+    assert "Saved 3 materials" in page.success[0].value
+    assert_nowhere(KEY, page, cache)

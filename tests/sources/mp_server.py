@@ -10,7 +10,9 @@ Routes are those the ``mp_api`` 0.46 client calls (read from its source):
 both with ``_fields`` / ``_all_fields``, ``_limit`` / ``_skip`` pagination and the envelope
 ``{"data": [...], "meta": {"total_doc": n, ...}}``. Every data route checks the
 ``x-api-key`` header (401 otherwise), records the request, and can be told to answer the next
-requests with given error statuses (429, 503, ...).
+requests with given error statuses (429, 503, ...). The headers of every request that reaches
+the socket, whatever its route, are recorded too (:meth:`FakeMaterialsProject.received`), so a
+test can show that a key never arrived.
 
 Documents are built with emmet-core's own models (``XASDoc.from_spectrum``,
 ``SummaryDoc.from_structure``) from the real Materials Project spectra in
@@ -115,6 +117,7 @@ class FakeMaterialsProject:
     def __init__(self, summaries: list[dict[str, Any]], xas: list[dict[str, Any]], api_key: str):
         self.summaries, self.xas, self.api_key = summaries, xas, api_key
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.headers: list[dict[str, str]] = []  # every request's headers, any route
         self._failures: dict[str, list[int]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -143,6 +146,15 @@ class FakeMaterialsProject:
     def reset_counts(self) -> None:
         with self._lock:
             self.requests.clear()
+
+    def received(self, secret: str, since: int = 0) -> bool:
+        """Whether any request (from number ``since`` on) carried ``secret`` in any header."""
+        with self._lock:
+            return any(secret in value for headers in self.headers[since:] for value in headers.values())
+
+    def record_headers(self, headers: dict[str, str]) -> None:
+        with self._lock:
+            self.headers.append(headers)
 
     # ----------------------------------------------------------------- request handling
     def answer(self, path: str, params: dict[str, str], key: str | None) -> tuple[int, Any]:
@@ -189,6 +201,7 @@ def _project(doc: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
 def _handler_for(server: FakeMaterialsProject) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            server.record_headers(dict(self.headers.items()))
             url = urlparse(self.path)
             params = {k: v[-1] for k, v in parse_qs(url.query).items()}
             status, body = server.answer(url.path, params, self.headers.get("x-api-key"))

@@ -15,6 +15,7 @@ import pytest
 
 from xanes_core.errors import SourceError
 from xanes_core.paths import datasets_root
+from xanes_core.sources.api_key import OFFICIAL_ENDPOINT
 from xanes_core.sources.build_job import BuildJob, dataset_folder
 from xanes_core.sources.mp_client import BuildCancelled
 
@@ -52,7 +53,7 @@ def test_completes_with_progress_and_result(tmp_path) -> None:
     assert status.status == "completed" and status.fraction == 1.0
     assert status.result.n_with_all_spectra == 3 and "Saved 3 materials" in status.message
     assert seen["labels"] is LABELS and seen["api_key"] == KEY and seen["chunk_size"] == 7
-    assert seen["endpoint"] is None  # blank means the official server
+    assert seen["endpoint"] == OFFICIAL_ENDPOINT  # blank means the official server
 
 
 def test_stop_ends_as_cancelled() -> None:
@@ -105,6 +106,16 @@ def test_missing_key_fails_at_start(monkeypatch) -> None:
     job = BuildJob(lambda labels, **kwargs: pytest.fail("must not run"))
     with pytest.raises(SourceError, match="MP_API_KEY"):
         job.start(LABELS, api_key="")
+    assert job.status().status == "idle"
+
+
+def test_server_key_for_a_custom_endpoint_fails_at_start(monkeypatch) -> None:
+    monkeypatch.setenv("MP_API_KEY", KEY)
+    monkeypatch.delenv("XANES_MP_KEY_ENDPOINTS", raising=False)
+    job = BuildJob(lambda labels, **kwargs: pytest.fail("must not run"))
+    with pytest.raises(SourceError, match="enter your own API key") as info:
+        job.start(LABELS, api_key=None, endpoint="http://127.0.0.1:9/")
+    assert KEY not in str(info.value)
     assert job.status().status == "idle"
 
 

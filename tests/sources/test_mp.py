@@ -189,6 +189,7 @@ def test_cli_hook_prints_the_funnel(tmp_path, server, cache, monkeypatch, capsys
     catalogue = tmp_path / "catalogue.csv"
     catalogue.write_text(CATALOGUE)
     monkeypatch.setenv("MP_API_KEY", KEY)
+    monkeypatch.setenv("XANES_MP_KEY_ENDPOINTS", server.endpoint)  # the operator allows this endpoint
     assert main(["fetch-mp", "--labels", str(catalogue), "--endpoint", server.endpoint, "--out", str(tmp_path / "mp")]) == 0
     captured = capsys.readouterr()
     printed = json.loads(captured.out)

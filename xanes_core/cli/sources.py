@@ -2,7 +2,8 @@
 
 Prints one JSON object (the build's funnel) on stdout and a progress line per chunk on stderr.
 The API key is read from ``MP_API_KEY`` only: a key on the command line would end up in shell
-history and process listings.
+history and process listings. Like the dashboard, it goes only to the official endpoint or to
+those listed in ``XANES_MP_KEY_ENDPOINTS`` (:mod:`xanes_core.sources.api_key`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                 "(API key from $MP_API_KEY)")
     fetch.add_argument("--labels", required=True, metavar="FILE", help="topology catalogue (TQC, Materiae, CSV)")
     fetch.add_argument("--format", choices=["tqc", "materiae", "csv"], help="catalogue format (default: guessed)")
-    fetch.add_argument("--endpoint", metavar="URL", help="Materials Project API endpoint (default: the public one)")
+    fetch.add_argument("--endpoint", metavar="URL", help="Materials Project API endpoint (default: the public one; "
+                       "another one must be listed in $XANES_MP_KEY_ENDPOINTS)")
     fetch.add_argument("--out", metavar="DIR", help="dataset folder (default cache/datasets/materials-project)")
     fetch.set_defaults(handler=fetch_mp)
 

@@ -24,7 +24,8 @@ import pandas as pd
 from xanes_core.errors import SourceError
 from xanes_core.paths import datasets_root
 from xanes_core.sources.materials_project import BuildResult, build_mp_dataset
-from xanes_core.sources.mp_client import BuildCancelled, resolve_api_key
+from xanes_core.sources.api_key import resolve_access
+from xanes_core.sources.mp_client import BuildCancelled
 
 Build = Callable[..., BuildResult]
 
@@ -92,18 +93,20 @@ class BuildJob:
               out: str | Path | None = None, **options: Any) -> None:
         """Start a build in the background; returns at once.
 
-        Raises :class:`SourceError` straight away when no key is available or a build is
-        already running in this process; problems found later (a refused key, an unreachable
-        server) end the build as ``failed`` with the message in :attr:`BuildStatus.error`.
+        Raises :class:`SourceError` straight away when no key may be used for ``endpoint``
+        (the server's ``MP_API_KEY`` goes only to the official or operator-listed endpoints,
+        :func:`~xanes_core.sources.api_key.resolve_access`) or a build is already running in
+        this process; problems found later (a refused key, an unreachable server) end the
+        build as ``failed`` with the message in :attr:`BuildStatus.error`.
         """
-        key = resolve_api_key(api_key)
+        access = resolve_access(api_key, endpoint)
         if not _one_build.acquire(blocking=False):
             raise SourceError("A Materials Project build is already running; stop it or wait for it to finish.")
         self._cancel = threading.Event()
         self._set(status="running", done=0, total=1, message="Starting", error="", result=None)
-        kwargs = {**options, "api_key": key, "endpoint": (endpoint or "").strip() or None, "out": out,
+        kwargs = {**options, "api_key": access.key, "endpoint": access.endpoint, "out": out,
                   "progress": self._progress, "cancel": self._cancel}
-        self._thread = threading.Thread(target=self._run, args=(labels, kwargs, key),
+        self._thread = threading.Thread(target=self._run, args=(labels, kwargs, access.key),
                                         name="mp-build", daemon=True)
         self._thread.start()
 

@@ -43,13 +43,8 @@ from xanes_core.data.symmetry import symmetry_info
 from xanes_core.errors import SourceError, SpectrumError
 from xanes_core.paths import datasets_root
 from xanes_core.sources.mp_cache import RawCache
-from xanes_core.sources.mp_client import (
-    BuildCancelled,
-    RetryPolicy,
-    call,
-    open_client,
-    resolve_api_key,
-)
+from xanes_core.sources.api_key import resolve_access
+from xanes_core.sources.mp_client import BuildCancelled, RetryPolicy, call, open_client
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -102,32 +97,57 @@ def build_mp_dataset(
 ) -> BuildResult:
     """Fetch, filter, resample and save; ``labels`` is :func:`~.labels.read_labels` output.
 
-    ``out`` defaults to ``cache/datasets/materials-project``. The API key comes from
-    ``api_key`` or ``MP_API_KEY``. Raises :class:`SourceError` (a refused key, the server
-    unreachable after retries, nothing left after filtering) or :class:`BuildCancelled`.
+    ``out`` defaults to ``cache/datasets/materials-project``. The key is ``api_key``, else
+    ``MP_API_KEY`` if ``endpoint`` may receive it (:func:`~.api_key.resolve_access`). Raises
+    :class:`SourceError` (no usable key, a refused key, the server unreachable after
+    retries, nothing left after filtering) or :class:`BuildCancelled`.
     """
     out = Path(out) if out is not None else datasets_root() / "materials-project"
-    key = resolve_api_key(api_key)
+    access = resolve_access(api_key, endpoint)
     report = progress or (lambda done, total, message: None)
     report(0, 1, "Connecting to the Materials Project")
-    client = open_client(key, endpoint, retry, cancel)
-    fetch = _Fetcher(RawCache(client.endpoint, client.db_version), retry, key, cancel)
-
+    client = open_client(access.key, access.endpoint, retry, cancel)
+    fetch = _Fetcher(RawCache(client.endpoint, client.db_version), retry, access.key, cancel)
     catalogue = labels.reset_index(drop=True)
-    icsd_only = catalogue[catalogue["mp_id"].isna()]
-    formulas = sorted(set(icsd_only["formula"].dropna()))
-    formula_chunks = list(_chunks(formulas, chunk_size))
-    steps = _Steps(report, len(formula_chunks) + -(-len(catalogue) // chunk_size) + 1)
+    steps = _Steps(report, 1)
+    mp_ids = _resolve_ids(catalogue, client, fetch, steps, chunk_size)
+    summaries, spectra = _fetch_materials(mp_ids, client, fetch, steps, chunk_size)
+    steps.advance("Resampling and saving the dataset")
+    dataset, drops = _assemble(catalogue, mp_ids, summaries, spectra, seed)
+    result = _result(out, catalogue, summaries, mp_ids, dataset, drops, client.db_version)
+    dataset.provenance = {
+        "kind": "materials_project", "name": out.name, "source": SOURCE,
+        "endpoint": client.endpoint, "db_version": client.db_version, "seed": seed,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "funnel": {k: v for k, v in result.to_dict().items() if k.startswith("n_") or k == "dropped"},
+    }
+    dataset.save(out)
+    atomic.write_text(out / DROPS_FILE, drops.to_csv(index=False))
+    steps.finish(f"Saved {dataset.n_samples} materials to {out}")
+    return result
 
+
+def _resolve_ids(catalogue: pd.DataFrame, client: Any, fetch: "_Fetcher", steps: "_Steps",
+                 chunk_size: int) -> list[str | None]:
+    """Each catalogue row's material id: its own, else the one its ICSD id resolves to."""
+    icsd_only = catalogue[catalogue["mp_id"].isna()]
+    formula_chunks = list(_chunks(sorted(set(icsd_only["formula"].dropna())), chunk_size))
+    # Material chunks are not known yet: count the catalogue's, refined in _fetch_materials.
+    steps.total = len(formula_chunks) + -(-len(catalogue) // chunk_size) + 1
     icsd_map: dict[int, str] = {}
     for chunk in formula_chunks:
         steps.advance(f"Finding ICSD entries on the Materials Project ({len(chunk)} formulas)")
         docs = fetch("icsd", chunk, lambda c=chunk: client.materials.summary.search(
             formula=c, fields=RESOLVE_FIELDS))
         icsd_map.update(_icsd_index(docs, icsd_map))
+    return [_material_id(mp_id, icsd, icsd_map)
+            for mp_id, icsd in zip(catalogue["mp_id"], catalogue["icsd"])]
 
-    mp_ids = [_material_id(mp_id, icsd, icsd_map)
-              for mp_id, icsd in zip(catalogue["mp_id"], catalogue["icsd"])]
+
+def _fetch_materials(mp_ids: list[str | None], client: Any, fetch: "_Fetcher", steps: "_Steps",
+                     chunk_size: int
+                     ) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
+    """Summary documents by material id, and K-edge XANES by (material id, element)."""
     wanted = list(dict.fromkeys(m for m in mp_ids if m is not None))
     material_chunks = list(_chunks(wanted, chunk_size))
     steps.total = steps.done + len(material_chunks) + 1
@@ -142,20 +162,7 @@ def build_mp_dataset(
             summaries[str(doc["material_id"])] = doc
         for doc in fetch("xas", chunk, lambda c=chunk: _search_xas(client, c)):
             spectra.setdefault((str(doc["task_id"]), str(doc["absorbing_element"])), doc)
-
-    steps.advance("Resampling and saving the dataset")
-    dataset, drops = _assemble(catalogue, mp_ids, summaries, spectra, seed)
-    result = _result(out, catalogue, summaries, mp_ids, dataset, drops, client.db_version)
-    dataset.provenance = {
-        "kind": "materials_project", "name": out.name, "source": SOURCE,
-        "endpoint": client.endpoint, "db_version": client.db_version, "seed": seed,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "funnel": {k: v for k, v in result.to_dict().items() if k.startswith("n_") or k == "dropped"},
-    }
-    dataset.save(out)
-    atomic.write_text(out / DROPS_FILE, drops.to_csv(index=False))
-    steps.finish(f"Saved {dataset.n_samples} materials to {out}")
-    return result
+    return summaries, spectra
 
 
 # ------------------------------------------------------------------------------- fetching

@@ -6,13 +6,13 @@ policy in one place (configurable, so tests run in milliseconds; honouring a sto
 waiting), a clear message for a refused key, and a guarantee that the key never appears in
 any message we raise. So urllib3's own retries are switched off and :func:`call` decides.
 
-The key is taken from the caller or ``MP_API_KEY`` and handed only to ``MPRester``, which
-keeps it in its session headers. It is never logged, cached, or written anywhere.
+Which key may go to which endpoint is decided before a client is opened
+(:mod:`xanes_core.sources.api_key`); the key is then handed only to ``MPRester``, which keeps it
+in its session headers. It is never logged, cached, or written anywhere.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import warnings
@@ -50,21 +50,12 @@ class RetryPolicy:
         return min(self.max_delay_s, self.initial_delay_s * 2.0**attempt)
 
 
-def resolve_api_key(api_key: str | None) -> str:
-    """The key given, else ``MP_API_KEY``; a missing key is a user error, not a warning."""
-    key = (api_key or os.environ.get("MP_API_KEY") or "").strip()
-    if not key:
-        raise SourceError(
-            "No Materials Project API key: set MP_API_KEY or enter it (get one at "
-            "https://materialsproject.org/api)."
-        )
-    return key
-
-
-def open_client(api_key: str, endpoint: str | None, policy: RetryPolicy,
+def open_client(api_key: str, endpoint: str, policy: RetryPolicy,
                 cancel: threading.Event | None = None) -> "MPRester":
     """An ``MPRester`` returning plain JSON dicts (so raw answers can be cached as JSON).
 
+    ``endpoint`` is the exact URL :func:`~xanes_core.sources.api_key.resolve_access` approved
+    for this key (never ``None``, which would let ``mp_api`` pick one from its own settings).
     Opening it asks the server's ``heartbeat`` for the database version, so it goes through
     the retry policy too.
     """
