@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages import common
 from xanes_core.analysis import clustering
-from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
+from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
 from xanes_core.viz.clustering import clustering_regions
 from xanes_core.viz.dataset import spectra_overlay
@@ -37,7 +37,7 @@ def _points_table(dataset: XanesDataset, result: clustering.ElementClustering) -
         "sample_id": dataset.metadata["sample_id"].to_numpy()[samples],
         "formula": dataset.metadata["formula"].to_numpy()[samples],
         "split": result.splits,
-        "true_class": [CLASS_NAMES[int(v)] for v in result.labels],
+        "true_class": [LABEL_NAMES[int(v)] for v in result.labels],
         "cluster_class": [CLASS_NAMES[int(v)] for v in result.predicted],
         "pc1": result.coords[:, 0],
         "pc2": result.coords[:, 1],

@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages import common
 from xanes_core.data import browse
-from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
+from xanes_core.data.dataset import LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
 from xanes_core.data.preprocess import split_balance
 from xanes_core.viz import dataset as dataset_figures
@@ -39,7 +39,8 @@ def _filters(dataset: XanesDataset) -> browse.SampleFilter:
     max_elements = int(meta["elements"].map(len).max())
     left, middle, right = st.columns(3)
     elements = left.multiselect("Absorbing elements (material contains all)", present, key="f_elements")
-    classes = middle.multiselect("Class", ["topological", "trivial"], key="f_classes")
+    known = [LABEL_NAMES[label] for label in LABEL_NAMES if (meta["label"] == label).any()]
+    classes = middle.multiselect("Class", known, key="f_classes")
     n_range = right.slider("Number of absorbing elements", 1, max(max_elements, 2), (1, max(max_elements, 2)),
                            key="f_n_elements")
     left, middle, right = st.columns(3)
@@ -47,7 +48,7 @@ def _filters(dataset: XanesDataset) -> browse.SampleFilter:
     groups = middle.multiselect("Space group (number)", sorted(int(g) for g in meta["space_group"].unique()),
                                 key="f_groups")
     formula = right.text_input("Formula contains", key="f_formula", placeholder="e.g. Bi2Se3 or Se")
-    name_to_label = {name: label for label, name in CLASS_NAMES.items()}
+    name_to_label = {name: label for label, name in LABEL_NAMES.items()}
     return browse.SampleFilter(
         elements=tuple(elements), labels=tuple(name_to_label[c] for c in classes), n_elements=n_range,
         crystal_systems=tuple(systems), space_groups=tuple(groups), formula_contains=formula,

@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from xanes_core.data.dataset import XanesDataset, list_datasets
+from tests.helpers import with_unlabelled
+from xanes_core.data.dataset import SPLITS, UNLABELLED, XanesDataset, check_replaceable, list_datasets
 from xanes_core.errors import DatasetError
 
 
@@ -77,3 +78,39 @@ def test_default_demo_round_trips_at_full_size(demo_full, tmp_path):
     loaded = XanesDataset.load(demo_full.save(tmp_path / "demo"))
     assert loaded.n_samples == 16_458
     assert loaded.summary() == demo_full.summary()
+
+
+def test_unlabelled_samples_round_trip_without_a_split(demo_small, tmp_path):
+    mixed = with_unlabelled(demo_small, 25)
+    loaded = XanesDataset.load(mixed.save(tmp_path / "mixed"))
+    assert (loaded.labels[-25:] == UNLABELLED).all() and loaded.labelled.sum() == demo_small.n_samples
+    assert loaded.metadata["split"][-25:].isna().all()
+    for split in SPLITS:
+        assert np.array_equal(loaded.split_indices(split), demo_small.split_indices(split))
+    summary = loaded.summary()
+    assert summary["n_unlabelled"] == 25 and summary["n_samples"] == demo_small.n_samples + 25
+    assert summary["n_topological"] + summary["n_trivial"] == demo_small.n_samples
+    assert sum(summary["splits"].values()) == demo_small.n_samples
+    assert json.loads((tmp_path / "mixed" / "manifest.json").read_text())["n_labelled"] == demo_small.n_samples
+
+
+def test_an_unknown_label_is_never_in_a_split_and_labels_are_one_zero_or_unknown(demo_small):
+    in_split = demo_small.metadata.copy()
+    in_split.loc[3, "label"] = UNLABELLED
+    with pytest.raises(DatasetError, match="no label but is in a split"):
+        XanesDataset(demo_small.spectra, demo_small.sample_index, demo_small.channel, in_split)
+    odd = demo_small.metadata.copy()
+    odd.loc[3, "label"] = 2
+    with pytest.raises(DatasetError, match="Label '2' is not 1, 0 or -1"):
+        XanesDataset(demo_small.spectra, demo_small.sample_index, demo_small.channel, odd)
+
+
+def test_saving_never_replaces_a_folder_that_is_not_a_dataset(demo_small, tmp_path):
+    check_replaceable(tmp_path / "new")
+    (tmp_path / "empty").mkdir()
+    check_replaceable(tmp_path / "empty")
+    check_replaceable(demo_small.save(tmp_path / "ds"))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "spectrum.xdi").write_text("mine")
+    with pytest.raises(DatasetError, match="not a dataset folder"):
+        check_replaceable(tmp_path / "mine")

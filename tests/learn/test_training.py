@@ -9,11 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from tests.helpers import run_command
-from xanes_core.data.dataset import XanesDataset
+from tests.helpers import run_command, with_unlabelled
+from xanes_core.data.dataset import UNLABELLED, XanesDataset
 from xanes_core.errors import XanesError
 from xanes_core.learn import runs, training
 from xanes_core.learn.config import ModelConfig
+from xanes_core.learn.features import fit_standardizer, pack
 from xanes_core.learn.training import Trainer, TrainingConfig
 from xanes_core.paths import runs_root
 
@@ -139,3 +140,33 @@ def test_bad_config_is_a_user_error(tmp_path):
         TrainingConfig(dataset=str(tmp_path), epochs=0)
     config = _config(tmp_path, model="core")
     assert TrainingConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_unlabelled_materials_are_never_trained_on_or_scored(demo_small, tmp_path):
+    """Unlabelled copies with spectra x1000 would dominate the standardizer if they were used:
+    the run's splits, standardizer and test count are those of the labelled materials alone."""
+    mixed = with_unlabelled(demo_small, 60, scale=1000.0)
+    path = mixed.save(tmp_path / "mixed")
+    trainer = Trainer(_config(path, epochs=1)).start()
+    final = trainer.join(timeout=120)
+    assert final.status == "completed", final.message
+    loaded = runs.load_run(trainer.run_dir)
+    used = np.concatenate(list(loaded.splits.values()))
+    assert sorted(used.tolist()) == list(range(demo_small.n_samples))  # not one of the 60 unlabelled
+    expected = fit_standardizer(pack(mixed, mixed.split_indices("train")))
+    np.testing.assert_allclose(loaded.standardizer.mean, expected.mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(loaded.standardizer.scale, expected.scale, rtol=1e-5)
+    assert json.loads((trainer.run_dir / runs.METRICS).read_text())["test"]["n_samples"] == demo_small.split_indices("test").size
+
+
+def test_a_library_without_labels_is_refused_before_any_run_folder_exists(demo_small, tmp_path):
+    library = with_unlabelled(demo_small, demo_small.n_samples).subset(
+        np.arange(demo_small.n_samples, 2 * demo_small.n_samples))
+    assert (library.labels == UNLABELLED).all()
+    path = library.save(tmp_path / "library")
+    before = set(runs_root().glob("*")) if runs_root().exists() else set()
+    for attempt in (lambda: Trainer(_config(path)), lambda: Trainer(_config(path), dataset=library)):
+        with pytest.raises(XanesError, match="no labelled materials"):
+            attempt()
+    after = set(runs_root().glob("*")) if runs_root().exists() else set()
+    assert after == before

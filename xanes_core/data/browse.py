@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
+from xanes_core.data.dataset import LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
 
 
@@ -61,7 +61,7 @@ def sample_table(dataset: XanesDataset, samples: np.ndarray) -> pd.DataFrame:
     table = pd.DataFrame({
         "sample_id": meta["sample_id"].to_numpy(),
         "formula": meta["formula"].to_numpy(),
-        "class": meta["label"].map(CLASS_NAMES).to_numpy(),
+        "class": meta["label"].map(LABEL_NAMES).to_numpy(),
         "n_elements": meta["elements"].map(len).to_numpy(),
         "elements": meta["elements"].map(" ".join).to_numpy(),
         "space_group": meta["space_group"].to_numpy(),

@@ -7,12 +7,19 @@ model takes materials packed slot by slot instead (:mod:`xanes_core.learn.featur
 
 On-disk format (one folder, schema version :data:`SCHEMA_VERSION`):
 
-- ``manifest.json``: format name, schema version, counts, SHA-256 of the other two files,
+- ``manifest.json``: format name, schema version, counts (``n_labelled`` from the start of
+  unlabelled samples; older folders lack it and hold only labelled ones), SHA-256 of the other two files,
   provenance (where the data came from, generator parameters, creation date).
 - ``arrays.npz``: ``spectra`` (float32), ``sample_index`` (int32), ``channel`` (int16),
   ``coverage`` (float32, fraction of the grid the source spectrum covered), ``grids``
   (81 x 200 float64, eV). Loaded with ``allow_pickle=False``.
 - ``metadata.parquet``: one row per sample (see :data:`REQUIRED_COLUMNS`).
+
+Labels: 1 topological, 0 trivial, or :data:`UNLABELLED` (-1) for a material whose class is not
+known (a reference library built from local files). An unlabelled material belongs to no split
+(its ``split`` is missing), so everything that selects by split (training, validation, test
+scores, clustering fits, nearest training materials) skips it by construction; it can still be
+browsed and matched. :meth:`XanesDataset.labelled` says which samples carry a class.
 
 The folder is written atomically and checked on load (manifest, version, hashes, shapes), so a
 corrupt or foreign folder is refused with a clear message rather than partly loaded.
@@ -40,6 +47,9 @@ SCHEMA_VERSION = 1
 SPLITS = ("train", "validation", "test")
 # What the metadata's ``label`` column means (the one home of the class names).
 CLASS_NAMES = {1: "topological", 0: "trivial"}
+UNLABELLED = -1
+# Names for any sample's label, unknown ones included (tables and figures of all samples).
+LABEL_NAMES = {**CLASS_NAMES, UNLABELLED: "unknown"}
 REQUIRED_COLUMNS = (
     "sample_id", "formula", "elements", "space_group", "crystal_system", "point_group",
     "label", "source", "split",
@@ -97,6 +107,19 @@ class XanesDataset:
         bad_split = set(self.metadata["split"].dropna()) - set(SPLITS)
         if bad_split:
             raise DatasetError(f"Unknown split names: {sorted(bad_split)}.")
+        self._validate_labels()
+
+    def _validate_labels(self) -> None:
+        """Labels are 1, 0 or UNLABELLED, and an unlabelled sample is in no split."""
+        labels = pd.to_numeric(self.metadata["label"], errors="coerce")
+        bad = ~labels.isin(list(LABEL_NAMES))
+        if bad.any():
+            raise DatasetError(f"Label '{self.metadata['label'][bad].iloc[0]}' is not 1, 0 or "
+                               f"{UNLABELLED} (unknown).")
+        in_split = (labels == UNLABELLED) & self.metadata["split"].notna().to_numpy()
+        if in_split.any():
+            raise DatasetError(f"Sample '{self.metadata['sample_id'][in_split].iloc[0]}' has no label "
+                               "but is in a split; unlabelled materials belong to none.")
 
     # ------------------------------------------------------------------ views
     @property
@@ -106,6 +129,11 @@ class XanesDataset:
     @property
     def labels(self) -> np.ndarray:
         return self.metadata["label"].to_numpy(dtype=np.int8)
+
+    @property
+    def labelled(self) -> np.ndarray:
+        """(n_samples,) True where the sample's class is known (label 1 or 0)."""
+        return self.labels != UNLABELLED
 
     @property
     def is_demo(self) -> bool:
@@ -161,6 +189,7 @@ class XanesDataset:
             "n_spectra": int(len(self.spectra)),
             "n_topological": int((labels == 1).sum()),
             "n_trivial": int((labels == 0).sum()),
+            "n_unlabelled": int((labels == UNLABELLED).sum()),
             "n_channels": int(N_CHANNELS),
             "n_elements_present": int(np.unique(self.channel).size),
             "by_element_count": by_count,
@@ -171,8 +200,12 @@ class XanesDataset:
         }
 
     # -------------------------------------------------------------------- I/O
-    def save(self, path: str | Path) -> Path:
-        """Write the dataset folder atomically (replacing any previous one)."""
+    def save(self, path: str | Path, extra_files: dict[str, bytes] | None = None) -> Path:
+        """Write the dataset folder atomically (replacing any previous one).
+
+        ``extra_files`` (name -> content) go into the same folder in the same rename, e.g. a
+        build's list of dropped rows, so they can never describe another version of the data.
+        """
         path = Path(path)
         arrays = io.BytesIO()
         np.savez(
@@ -187,12 +220,13 @@ class XanesDataset:
             "schema_version": SCHEMA_VERSION,
             "n_samples": self.n_samples,
             "n_spectra": int(len(self.spectra)),
+            "n_labelled": int(self.labelled.sum()),  # read without loading (a training request)
             "sha256": {name: hashlib.sha256(blob).hexdigest() for name, blob in blobs.items()},
             "saved": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "provenance": self.provenance,
         }
         with atomic.atomic_directory(path) as tmp:
-            for name, blob in blobs.items():
+            for name, blob in {**(extra_files or {}), **blobs}.items():
                 (tmp / name).write_bytes(blob)
             (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         return path
@@ -231,6 +265,19 @@ def check_dataset_folder(path: str | Path) -> dict[str, Any]:
     if not path.is_dir():
         raise DatasetError(f"No dataset folder at {path}.")
     return _read_manifest(path)
+
+
+def check_replaceable(path: str | Path) -> None:
+    """DatasetError unless ``path`` may be (re)written by a dataset save: absent, an empty
+    folder, or a dataset folder. A save replaces the whole folder, so anything else (a folder of
+    the user's own files, the spectra a dataset is built from) is refused, not deleted."""
+    path = Path(path)
+    if not path.exists() or (path.is_dir() and not any(path.iterdir())):
+        return
+    if path.is_dir() and (path / _MANIFEST).is_file():
+        return
+    raise DatasetError(f"{path} exists and is not a dataset folder; choose a new or empty folder "
+                       "(saving a dataset replaces the whole folder).")
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:

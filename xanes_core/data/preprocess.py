@@ -144,8 +144,9 @@ def assign_splits(metadata: pd.DataFrame, seed: int,
 
 
 def split_balance(dataset: XanesDataset) -> pd.DataFrame:
-    """Per element: number of samples and the fraction in each split (paper Fig. S1c)."""
-    present = dataset.presence()
+    """Per element: number of labelled samples and the fraction in each split (paper Fig. S1c);
+    unlabelled samples are in no split and not counted."""
+    present = dataset.presence() & dataset.labelled[:, None]
     split = dataset.metadata["split"].to_numpy()
     rows = []
     for ch, symbol in enumerate(CHANNELS):

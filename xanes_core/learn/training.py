@@ -82,6 +82,19 @@ class Cancelled(Exception):
     """Raised inside the worker when a cancel arrives between training phases."""
 
 
+def _check_trainable(config: TrainingConfig, dataset: XanesDataset | None) -> None:
+    """The dataset exists and has labelled materials (unlabelled ones are in no split and never
+    trained on; a library of only unlabelled spectra cannot be trained on at all)."""
+    if dataset is None:
+        manifest = check_dataset_folder(config.dataset)
+        n_labelled = manifest.get("n_labelled", manifest.get("n_samples"))  # older folders: all labelled
+    else:
+        n_labelled = int(dataset.labelled.sum())
+    if not n_labelled:
+        raise XanesError("The dataset has no labelled materials (every label is unknown): it can be "
+                         "browsed and matched, not trained on.")
+
+
 class Trainer:
     """Run one TrainingConfig in a background thread; poll :attr:`state`, stop with cancel().
 
@@ -93,8 +106,7 @@ class Trainer:
     def __init__(self, config: TrainingConfig, out: str | Path | None = None,
                  dataset: XanesDataset | None = None) -> None:
         self.config = config
-        if dataset is None:
-            check_dataset_folder(config.dataset)  # a bad request leaves no run folder behind
+        _check_trainable(config, dataset)  # a bad request leaves no run folder behind
         self.run_dir = runs.new_run_dir(config.model, out)
         self.state = TrainingState(str(self.run_dir))
         self.error: BaseException | None = None
@@ -170,7 +182,7 @@ class Trainer:
     def _train(self) -> None:
         config = self.config
         dataset = self._dataset if self._dataset is not None else XanesDataset.load(config.dataset)
-        splits = {name: dataset.split_indices(name) for name in SPLITS}
+        splits = {name: dataset.split_indices(name) for name in SPLITS}  # never an unlabelled sample
         for name, members in splits.items():
             if members.size == 0:
                 raise XanesError(f"The dataset has no '{name}' samples; assign splits first.")

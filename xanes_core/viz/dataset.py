@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from xanes_core.data.dataset import CLASS_NAMES
+from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES
 from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
 
 
 def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[int],
                     names: Sequence[str], *, title: str, class_means: bool = False) -> go.Figure:
-    """Spectra of one element on its energy grid, coloured by class (one legend entry per class).
+    """Spectra of one element on its energy grid, coloured by class (one legend entry per class;
+    unlabelled materials, label -1, are grey and named "unknown").
 
     With ``class_means`` each class's mean spectrum is drawn bold over its members (Fig. 2b).
     """
@@ -23,10 +24,10 @@ def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[in
     for spectrum, label, name in zip(spectra, labels, names):
         label = int(label)
         fig.add_trace(go.Scatter(
-            x=energy, y=spectrum, mode="lines", name=CLASS_NAMES[label], legendgroup=str(label),
+            x=energy, y=spectrum, mode="lines", name=LABEL_NAMES[label], legendgroup=str(label),
             showlegend=label not in shown, line=dict(color=CLASS_COLORS[label], width=1),
             opacity=0.45 if class_means else 0.7,
-            hovertemplate=f"{name}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra>{CLASS_NAMES[label]}</extra>",
+            hovertemplate=f"{name}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra>{LABEL_NAMES[label]}</extra>",
         ))
         shown.add(label)
     if class_means:
@@ -34,7 +35,7 @@ def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[in
         for label in sorted(shown):
             fig.add_trace(go.Scatter(
                 x=energy, y=np.asarray(spectra)[labels_array == label].mean(axis=0), mode="lines",
-                name=f"{CLASS_NAMES[label]} mean", line=dict(color=CLASS_COLORS[label], width=3),
+                name=f"{LABEL_NAMES[label]} mean", line=dict(color=CLASS_COLORS[label], width=3),
             ))
     fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")  # "90,520" rather than "90.52k"
     fig.update_yaxes(title=ABSORPTION_AXIS)

@@ -1,6 +1,6 @@
 """What every figure shares: class colours, axis titles with units, layout, the demo label.
 
-Class colours are fixed (topological red, trivial blue) across every figure; every axis that has
+Class colours are fixed (topological red, trivial blue, unlabelled grey) across every figure; every axis that has
 a unit says it (energy in eV); absent or NaN values mean "no data".
 """
 
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-CLASS_COLORS = {1: "#c0392b", 0: "#2471a3"}  # topological, trivial
+from xanes_core.data.dataset import UNLABELLED
+
+CLASS_COLORS = {1: "#c0392b", 0: "#2471a3", UNLABELLED: "#7f8c8d"}  # topological, trivial, unknown
 REGION_COLORS = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}
 NO_DATA_COLOR = "#e3e3e3"
 ENERGY_AXIS = "Energy (eV)"
