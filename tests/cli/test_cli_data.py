@@ -50,3 +50,10 @@ def test_info_on_a_corrupt_dataset_is_a_clear_error(demo_small_path, tmp_path):
     result = run_cli("info", str(broken))
     assert result.returncode == 2
     assert "corrupt" in result.stderr
+
+
+def test_demo_data_never_replaces_a_folder_of_other_files(tmp_path):
+    (tmp_path / "mine.xdi").write_text("my measurement")
+    result = run_cli("demo-data", "--n-samples", "60", "--out", str(tmp_path))
+    assert result.returncode == 2 and result.stdout == "" and "not a dataset folder" in result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.xdi"]

@@ -24,7 +24,7 @@ from xanes_core.cli.main import main
 from xanes_core.data.dataset import SPLITS, UNLABELLED, XanesDataset
 from xanes_core.data.elements import CHANNELS, energy_grid
 from xanes_core.data.preprocess import assign_splits
-from xanes_core.errors import SourceError
+from xanes_core.errors import DatasetError, SourceError
 from xanes_core.io import read_spectrum
 from xanes_core.sources.local_files import DROP_REASONS, MANIFEST_COLUMNS, build_local_dataset
 
@@ -228,7 +228,7 @@ def test_no_usable_row_is_an_error_and_writes_nothing(tmp_path, capsys) -> None:
 def test_out_must_not_be_a_folder_of_other_files(library, tmp_path) -> None:
     manifest, _ = library
     before = sorted(p.relative_to(manifest.parent) for p in manifest.parent.rglob("*"))
-    with pytest.raises(SourceError, match="not a dataset folder"):
+    with pytest.raises(DatasetError, match="not a dataset folder"):
         build_local_dataset(manifest, manifest.parent)  # would replace the user's own spectra
     assert sorted(p.relative_to(manifest.parent) for p in manifest.parent.rglob("*")) == before
     build_local_dataset(manifest, tmp_path / "db")

@@ -21,7 +21,7 @@ from xanes_core.cli import main
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import channel_index
 from xanes_core.data.preprocess import resample
-from xanes_core.errors import SourceError
+from xanes_core.errors import DatasetError, SourceError
 from xanes_core.sources.labels import read_labels
 from xanes_core.sources.materials_project import DROPS_FILE, build_mp_dataset
 from xanes_core.sources.mp_client import BuildCancelled, RetryPolicy, call
@@ -174,6 +174,14 @@ def test_missing_or_malformed_key(labels, server, cache, tmp_path):
         build(labels, server, tmp_path / "mp", api_key=None)
     with pytest.raises(SourceError, match="32 characters"):
         build(labels, server, tmp_path / "mp", api_key="short-key")
+
+
+def test_out_folder_of_other_files_is_refused_before_any_request(labels, server, cache, tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(DatasetError, match="not a dataset folder"):
+        build(labels, server, tmp_path / "mine")
+    assert server.count("summary") == 0 and (tmp_path / "mine" / "notes.txt").read_text() == "mine"
 
 
 def test_key_is_written_nowhere(labels, server, cache, tmp_path):

@@ -27,14 +27,16 @@ def dataset_summary(path: Path, dataset: Any, seconds: float) -> dict[str, Any]:
 
 
 def demo_data(args: argparse.Namespace) -> dict[str, Any]:
+    from xanes_core.data.dataset import check_replaceable
     from xanes_core.data.demo import generate_demo
     from xanes_core.paths import default_demo_path
 
     if args.n_samples < 50:
         raise XanesError("--n-samples must be at least 50.")
+    out = Path(args.out) if args.out else default_demo_path()
+    check_replaceable(out)  # before minutes of work, and never over a folder of other files
     start = time.perf_counter()
     dataset = generate_demo(n_samples=args.n_samples, seed=args.seed)
-    out = Path(args.out) if args.out else default_demo_path()
     dataset.save(out)
     return dataset_summary(out, dataset, time.perf_counter() - start)
 

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from xanes_core.errors import SourceError
+from xanes_core.errors import SourceError, XanesError
 from xanes_core.paths import datasets_root
 from xanes_core.sources.materials_project import BuildResult, build_mp_dataset
 from xanes_core.sources.api_key import resolve_access
@@ -129,7 +129,7 @@ class BuildJob:
             result = self._build(labels, **kwargs)
         except BuildCancelled as exc:
             self._set(status="cancelled", error=_redact(str(exc), key))
-        except SourceError as exc:
+        except XanesError as exc:  # a refused key, an unreachable server, an unusable out folder
             self._set(status="failed", error=_redact(str(exc), key))
         except Exception as exc:  # noqa: BLE001 - a bug must still end the job, not hang the page
             self._set(status="failed", error=_redact(f"Unexpected error ({type(exc).__name__}): {exc}", key))

@@ -132,16 +132,14 @@ def read_manifest(path: str | Path) -> pd.DataFrame:
 def build_local_dataset(manifest: str | Path, out: str | Path, *, seed: int = 0) -> LocalBuildResult:
     """Read every row of ``manifest``, keep what is usable, save the dataset to ``out``.
 
-    Raises :class:`SourceError` (nothing written) for a bad manifest, an ``out`` that is an
-    existing folder other than a dataset, or when no row at all is usable.
+    Raises :class:`SourceError` (nothing written) for a bad manifest or when no row at all is
+    usable, :class:`~xanes_core.errors.DatasetError` when ``out`` is an existing folder other
+    than a dataset (a save replaces the whole folder).
     """
     started = time.perf_counter()
     manifest, out = Path(manifest), Path(out)
     table = read_manifest(manifest)
-    try:
-        check_replaceable(out)
-    except XanesError as exc:
-        raise SourceError(str(exc)) from None
+    check_replaceable(out)
     rows = [_checked_row(line, record) for line, record in enumerate(table.to_dict("records"), start=2)]
     _check_materials(rows)
     for row in rows:

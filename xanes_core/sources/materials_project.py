@@ -35,8 +35,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from xanes_core import atomic
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.dataset import XanesDataset, check_replaceable
 from xanes_core.data.elements import CHANNELS, channel_index
 from xanes_core.data.preprocess import assign_splits, resample
 from xanes_core.data.symmetry import symmetry_info
@@ -104,6 +103,7 @@ def build_mp_dataset(
     """
     out = Path(out) if out is not None else datasets_root() / "materials-project"
     access = resolve_access(api_key, endpoint)
+    check_replaceable(out)  # before any request: never replace a folder that is not a dataset
     report = progress or (lambda done, total, message: None)
     report(0, 1, "Connecting to the Materials Project")
     client = open_client(access.key, access.endpoint, retry, cancel)
@@ -121,8 +121,7 @@ def build_mp_dataset(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "funnel": {k: v for k, v in result.to_dict().items() if k.startswith("n_") or k == "dropped"},
     }
-    dataset.save(out)
-    atomic.write_text(out / DROPS_FILE, drops.to_csv(index=False))
+    dataset.save(out, extra_files={DROPS_FILE: drops.to_csv(index=False).encode("utf-8")})
     steps.finish(f"Saved {dataset.n_samples} materials to {out}")
     return result
 
