@@ -1,10 +1,11 @@
 """Results: how a completed run scores on its test split, per class and per element (paper Fig. 3, S4).
 
-Everything is read from the run folder (metrics.json written by the trainer), so no model is
-loaded here; reading is cached per run folder and metrics.json time. The HTML report
-(:mod:`xanes_core.viz.report`) shows the same content and is built only when the button is clicked.
-Runs are those trained on the dataset chosen in the sidebar, so figure labels follow that
-dataset (synthetic demo data or not).
+Everything is read from the run folder (metrics.json written by the trainer, settings.json for
+the name and operating point), so no model is loaded here; reading is cached per run folder and
+file times. The **operating point** (threshold on p(topological)) is chosen among candidates
+found on the validation split (:mod:`xanes_core.learn.operating_point`); every number, map and
+figure below follows it, and "Save" makes it the run's own (report, figure pack, Predict).
+The HTML report and the figure pack are built only when their button is clicked.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core.learn import runs
+from xanes_core.errors import RunError
+from xanes_core.learn import operating_point, runs
 from xanes_core.learn.evaluation import CLASSES
 from xanes_core.learn.results import (
     METRICS,
@@ -23,31 +25,43 @@ from xanes_core.learn.results import (
     config_table,
     element_table,
     load_results,
+    no_spectra_baseline,
     provenance_table,
     results_stamp,
     software_table,
     topological_prevalence,
 )
+from xanes_core.learn.run_settings import read_settings, settings_stamp, update_settings
 from xanes_core.paths import datasets_root
-from xanes_core.viz import report
+from xanes_core.viz import figure_pack, report
 from xanes_core.viz import results as result_figures
 
 _NONE = "—"
+_CUSTOM = "custom"
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _results(run_dir: str, stamp: int) -> RunResults:
-    """``stamp`` (metrics.json mtime) only keys the cache: a re-evaluated run is read again."""
+def _results(run_dir: str, stamp: tuple[int, int]) -> RunResults:
+    """``stamp`` (metrics.json and settings.json times) only keys the cache."""
     return load_results(run_dir)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _report(run_dir: str, stamp: int, compare: tuple[str, ...]) -> str:
-    return report.build_report(run_dir, compare)
+@st.cache_data(show_spinner="Building the report…", max_entries=4)
+def _report(run_dir: str, stamp: tuple[int, int], compare: tuple[str, ...], threshold: float) -> str:
+    return report.build_report(run_dir, compare, threshold=threshold)
+
+
+@st.cache_data(show_spinner="Rendering every figure as PNG and SVG (about 20 s)…", max_entries=2)
+def _pack(run_dir: str, stamp: tuple[int, int], threshold: float) -> bytes:
+    return figure_pack.build_figure_pack(run_dir, threshold)[0]
+
+
+def _stamp(run_dir: str) -> tuple[int, int]:
+    return results_stamp(run_dir), settings_stamp(run_dir)
 
 
 def _read(run_dir: str) -> RunResults:
-    return _results(run_dir, results_stamp(run_dir))
+    return _results(run_dir, _stamp(run_dir))
 
 
 def _completed_runs(loaded: common.Loaded) -> list[runs.RunSummary]:
@@ -56,8 +70,13 @@ def _completed_runs(loaded: common.Loaded) -> list[runs.RunSummary]:
 
 
 def _run_label(run: runs.RunSummary) -> str:
+    """'<run id> · <name> · <model> · balanced accuracy …': the id first, so every label is unique."""
+    try:
+        name = read_settings(run.run_dir).name
+    except RunError:
+        name = ""
     score = f" · balanced accuracy {run.balanced_accuracy:.3f}" if run.balanced_accuracy is not None else ""
-    return f"{run.run_id}{score}"
+    return f"{run.run_id}{f' · {name}' if name else ''} · {run.model}{score}"
 
 
 def _table(table: pd.DataFrame, name: str, loaded: common.Loaded) -> None:
@@ -67,37 +86,87 @@ def _table(table: pd.DataFrame, name: str, loaded: common.Loaded) -> None:
     common.download_csv(table, name, loaded)
 
 
-def _headline(run: RunResults) -> None:
+def _rule_label(choice: operating_point.Choice) -> str:
+    return f"{choice.short} ({choice.threshold:.2f})"
+
+
+def _operating_point(run: RunResults, loaded: common.Loaded) -> float:
+    """The threshold control: candidates chosen on validation, or a value by hand; returns it."""
+    if not operating_point.has_scores(run.metrics):
+        st.caption("Operating point: the paper's threshold 0.5. This run was evaluated before per-material scores "
+                   "were kept; `python -m xanes_core evaluate RUN_DIR` adds them.")
+        return operating_point.THRESHOLD
+    candidates = {choice.rule: choice for choice in operating_point.choices(run.metrics)}
+    rules = [*candidates, _CUSTOM]
+    saved = run.settings
+    rule = st.radio("Operating point: threshold on p(topological), chosen on the **validation** split",
+                    rules, horizontal=True, key=f"results_rule_{run.run_id}",
+                    index=rules.index(saved.threshold_rule) if saved.threshold_rule in rules else len(rules) - 1,
+                    format_func=lambda r: "by hand" if r == _CUSTOM else _rule_label(candidates[r]))
+    threshold = candidates[rule].threshold if rule != _CUSTOM else st.slider(
+        "Threshold", 0.0, 1.0, float(saved.threshold), step=0.01, key=f"results_custom_{run.run_id}",
+        help="Judge a threshold by the validation numbers under it; the test numbers are for reporting.")
+    at = operating_point.validation_metrics(run.metrics, threshold)
+    st.caption(f"On validation at {threshold:.3f}: balanced accuracy {at['balanced_accuracy']:.3f}, topological "
+               f"recall {at['topological']['recall'] or 0:.3f}, precision {at['topological']['precision'] or 0:.3f}. "
+               "Every test number, map and figure below uses this threshold.")
+    unchanged = abs(threshold - saved.threshold) < 1e-9 and rule == saved.threshold_rule
+    if st.button("Save as this run's operating point", key="results_save_threshold", disabled=unchanged,
+                 icon=":material/save:", help="Used by the report, the figure pack and the Predict page."):
+        with common.user_errors():
+            update_settings(run.run_dir, threshold=threshold, threshold_rule=rule)
+            st.rerun()
+    with st.expander("How the candidates were chosen (validation split)"):
+        marked = [(choice.short, choice.threshold) for choice in candidates.values()]
+        common.show_figure(result_figures.threshold_curves(operating_point.sweep(run.metrics), marked, threshold),
+                           f"{run.run_id}_operating_point", loaded)
+    return threshold
+
+
+def _headline(run: RunResults, baseline: RunResults | None) -> None:
+    """Six numbers in two rows (labels never truncated), the no-spectra baseline among them."""
     test, curves = run.metrics["test"], run.metrics.get("curves") or {}
-    columns = st.columns(5)
-    columns[0].metric("Balanced accuracy", f"{test['balanced_accuracy']:.3f}",
-                      help=f"Mean of the two recalls over {test['n_samples']} test materials.")
-    for column, name in zip(columns[1:3], CLASSES):
-        column.metric(f"{name.capitalize()} recall", f"{test[name]['recall']:.3f}",
-                      help=f"{test[name]['support']} {name} test materials.")
+    ba = test["balanced_accuracy"]
+    first, second = st.columns(3), st.columns(3)
+    delta = f"{ba - baseline.metrics['test']['balanced_accuracy']:+.3f} vs no spectra" if baseline else None
+    first[0].metric("Balanced accuracy", f"{ba:.3f}", delta=delta,
+                    help=f"Mean of the two recalls over {test['n_samples']:,} test materials.")
+    first[1].metric("Topological recall", f"{test['topological']['recall'] or 0:.3f}",
+                    help=f"{test['topological']['support']:,} topological test materials.")
+    first[2].metric("Topological precision", f"{test['topological']['precision'] or 0:.3f}",
+                    help=f"{test['topological']['n_predicted']:,} materials predicted topological.")
+    second[0].metric("Trivial recall", f"{test['trivial']['recall'] or 0:.3f}",
+                     help=f"{test['trivial']['support']:,} trivial test materials.")
     roc = curves.get("roc")
-    columns[3].metric("ROC AUC", f"{roc['auc']:.3f}" if roc else "–")
+    second[1].metric("ROC AUC", f"{roc['auc']:.3f}" if roc else "–", help="Does not depend on the threshold.")
+    if baseline is not None:
+        second[2].metric("Without spectra", f"{baseline.metrics['test']['balanced_accuracy']:.3f}",
+                         help=f"Balanced accuracy of the element-presence + symmetry baseline ({baseline.title}) "
+                              "on the same test split: what the spectra add is the difference.")
+    elif run.model != "elements":
+        second[2].caption("No element-presence baseline on this dataset yet: train one (model “Elements + "
+                          "symmetry”) to see what the spectra add.")
     reference = run.metrics.get("reference_balanced_accuracy")
     if reference is not None:
-        columns[4].metric("Demo generator's reference", f"{reference:.3f}",
-                          help="Balanced accuracy of the generator's own p_topological thresholded at the class "
-                               "prevalence: the best a model can be expected to do on these synthetic data.")
+        st.caption(f"Bayes reference of the demo generator: balanced accuracy {reference:.3f}, the best a model "
+                   "can be expected to do on these synthetic data.")
 
 
 def _summary_tab(run: RunResults, loaded: common.Loaded) -> None:
-    table = class_table(run)
     left, right = st.columns(2)
     with left:
         common.show_figure(result_figures.class_metric_bars(run.metrics["test"]), f"{run.run_id}_class_metrics", loaded)
     with right:
-        common.show_figure(result_figures.confusion_matrix(run.metrics["confusion"]), f"{run.run_id}_confusion", loaded)
-    _table(table, f"{run.run_id}_class_metrics", loaded)
+        common.show_figure(result_figures.confusion_matrix(run.metrics["confusion"], run.threshold),
+                           f"{run.run_id}_confusion", loaded)
+    _table(class_table(run), f"{run.run_id}_class_metrics", loaded)
 
 
 def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
-    st.caption("Each element is scored over the test materials containing it. Grey: no test materials with "
-               "that element, or none of the class (hover for the counts behind every number).")
-    figures = result_figures.metric_periodic_tables(run.metrics["per_element"])
+    st.caption("Each element is scored over the test materials containing it; each cell prints the score and "
+               "the number of materials behind it. Pale: fewer than ten; grey: none (hover for counts and a 95% "
+               "interval).")
+    figures = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold)
     for tab, name in zip(st.tabs([name.capitalize() for name in CLASSES]), CLASSES):
         with tab:
             for metric in METRICS:
@@ -107,21 +176,22 @@ def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
 
 def _curves_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
     curves = {run.label: run.metrics.get("curves") for run in shown}
-    prevalence = topological_prevalence(shown[0])
+    marks = result_figures.operating_marks(shown[0].metrics["test"], f"threshold {shown[0].threshold:.2f}")
     left, right = st.columns(2)
     with left:
-        common.show_figure(result_figures.roc_curves(curves), f"{shown[0].run_id}_roc", loaded)
+        common.show_figure(result_figures.roc_curves(curves, points=[marks["roc"]]), f"{shown[0].run_id}_roc", loaded)
     with right:
-        common.show_figure(result_figures.pr_curves(curves, prevalence), f"{shown[0].run_id}_pr", loaded)
+        common.show_figure(result_figures.pr_curves(curves, topological_prevalence(shown[0]), points=[marks["pr"]]),
+                           f"{shown[0].run_id}_pr", loaded)
 
 
 def _projection_tab(run: RunResults, loaded: common.Loaded) -> None:
     projection = run.metrics["projection"]
-    common.show_figure(result_figures.decision_projection(projection, run.metrics.get("sample_ids", ())),
+    common.show_figure(result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold),
                        f"{run.run_id}_projection", loaded)
     boundary = projection.get("boundary")
     st.caption("Penultimate-layer features (CNN) or input features (baselines) projected to two dimensions. "
-               + (f"The dashed line is the 0.5 threshold as seen in this plane; it reproduces "
+               + (f"The dashed line is the threshold {run.threshold:.2f} as seen in this plane; it reproduces "
                   f"{boundary['boundary_agreement']:.0%} of the model's test predictions." if boundary
                   else "The model predicts one class only, so there is no boundary to draw."))
 
@@ -155,9 +225,45 @@ def _about_tab(run: RunResults, loaded: common.Loaded) -> None:
         if run.provenance:
             _table(provenance_table(run.provenance), f"{run.run_id}_provenance", loaded)
         else:
-            st.caption(f"The dataset at {run.config.get('dataset')} is no longer available.")
+            st.caption(f"The dataset '{run.dataset_name}' is no longer available.")
         st.markdown("**Software**")
         _table(software_table(), "software", loaded)
+
+
+def _downloads(run: RunResults, shown: list[RunResults]) -> None:
+    """The report and the figure pack, both at the threshold in use, built on click."""
+    run_dir, threshold = run.run_dir.as_posix(), run.threshold
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in run.title)
+    left, right = st.columns(2)
+    left.download_button(
+        "Download report (HTML)", lambda: _report(run_dir, _stamp(run_dir), tuple(r.run_dir.as_posix() for r in shown[1:]),
+                                                  threshold),
+        file_name=f"report_{stem}.html", mime="text/html", on_click="ignore", icon=":material/description:",
+        key="results_report", help="One self-contained HTML file: summary box, every figure and table of this page, "
+                                   "Table 1, the configuration, provenance and software versions; prints on A4.")
+    right.download_button(
+        "Download figure pack (PNG + SVG + CSV)", lambda: _pack(run_dir, _stamp(run_dir), threshold),
+        file_name=f"figures_{stem}.zip", mime="application/zip", on_click="ignore", icon=":material/photo_library:",
+        key="results_pack", help="Every figure of this run at publication size (PNG 3000 px wide, SVG) with its data "
+                                 "as CSV, at the threshold above.")
+
+
+def _show(run_dir: str, other: str, loaded: common.Loaded) -> None:
+    raw = _read(run_dir)
+    if raw.settings.name or raw.settings.note:
+        st.markdown(f"**{raw.title}**" + (f" — {raw.settings.note}" if raw.settings.note else ""))
+    threshold = _operating_point(raw, loaded)
+    shown = [raw.at(threshold)] + ([] if other == _NONE else [_read(other).at()])
+    run = shown[0]
+    _headline(run, no_spectra_baseline(run))
+    _downloads(run, shown)
+    views = {"Per class": lambda: _summary_tab(run, loaded), "Per element": lambda: _element_tab(run, loaded),
+             "ROC and PR": lambda: _curves_tab(shown, loaded), "Decision boundary": lambda: _projection_tab(run, loaded),
+             "Training history": lambda: _history_tab(run, loaded), "Compare runs": lambda: _compare_tab(shown, loaded),
+             "Configuration": lambda: _about_tab(run, loaded)}
+    for tab, view in zip(st.tabs(list(views)), views.values()):
+        with tab:
+            view()
 
 
 loaded = common.current()
@@ -167,23 +273,11 @@ if not completed:
     st.info("No completed run on this dataset yet: start one on the Training page.", icon=":material/info:")
     st.stop()
 by_dir = {run.run_dir: run for run in completed}
+if st.session_state.get("results_run") not in by_dir:
+    st.session_state.pop("results_run", None)  # a run chosen elsewhere (Training's link) that is not listed here
 left, right = st.columns(2)
 run_dir = left.selectbox("Run", list(by_dir), format_func=lambda d: _run_label(by_dir[d]), key="results_run")
 other = right.selectbox("Compare with", [_NONE, *(d for d in by_dir if d != run_dir)], key="results_compare",
                         format_func=lambda d: d if d == _NONE else _run_label(by_dir[d]))
 with common.user_errors():
-    shown = [_read(run_dir)] + ([] if other == _NONE else [_read(other)])
-    run = shown[0]
-    st.download_button("Download report (HTML)", lambda: _report(run_dir, results_stamp(run_dir), tuple(
-        r.run_dir.as_posix() for r in shown[1:])), file_name=f"report_{run.run_id}.html", mime="text/html",
-        on_click="ignore", icon=":material/description:", key="results_report",
-        help="One self-contained HTML file with every figure and table of this page, the configuration, "
-             "the dataset's provenance and software versions.")
-    _headline(run)
-    views = {"Per class": lambda: _summary_tab(run, loaded), "Per element": lambda: _element_tab(run, loaded),
-             "ROC and PR": lambda: _curves_tab(shown, loaded), "Decision boundary": lambda: _projection_tab(run, loaded),
-             "Training history": lambda: _history_tab(run, loaded), "Compare runs": lambda: _compare_tab(shown, loaded),
-             "Configuration": lambda: _about_tab(run, loaded)}
-    for tab, view in zip(st.tabs(list(views)), views.values()):
-        with tab:
-            view()
+    _show(run_dir, other, loaded)

@@ -14,6 +14,7 @@ from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import ElementError, RunError, SpectrumError, XanesError
 from xanes_core.io import read_spectrum
 from xanes_core.learn.features import pack
+from xanes_core.learn.run_settings import update_settings
 from xanes_core.learn.training import Trainer, TrainingConfig
 
 MP = ("spectra", "mp")
@@ -165,9 +166,10 @@ def test_unusable_spectra_are_refused_with_clear_errors(fixtures_dir):
 def test_run_threshold_and_a_missing_dataset(runs, fixtures_dir, tmp_path):
     copy = shutil.copytree(runs["core"], tmp_path / "moved-run")
     config = json.loads((copy / "config.json").read_text())
-    config.update(threshold=0.999, dataset=str(tmp_path / "gone"))
+    config.update(dataset=str(tmp_path / "gone"))
     (copy / "config.json").write_text(json.dumps(config))
     predictor = Predictor(copy)
+    update_settings(copy, threshold=0.999)  # saved on the Results page after the predictor was loaded
     prediction = predictor.predict([read_spectrum(fixtures_dir.joinpath(*MP, "LiCoO2_k_xanes.json"))])
     assert prediction.threshold == 0.999 and prediction.label == "trivial"
     assert prediction.nearest == () and any("Nearest training materials unavailable" in w

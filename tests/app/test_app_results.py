@@ -14,7 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_clean
-from xanes_core.learn import runs
+from xanes_core.learn import operating_point, runs
+from xanes_core.learn.run_settings import read_settings, update_settings
 from xanes_core.learn.config import ModelConfig
 from xanes_core.learn.training import Trainer, TrainingConfig
 
@@ -24,11 +25,11 @@ N_TABLES = 6  # recall, precision, F1 x topological, trivial
 
 @pytest.fixture(scope="module")
 def trained(demo_cache: Path, tmp_path_factory) -> Path:
-    """A cache with the demo dataset, a 2-epoch symmetry CNN run and an SVM run (newest)."""
+    """A cache with the demo dataset, the no-spectra baseline, a 2-epoch symmetry CNN run and an SVM run (newest)."""
     root = tmp_path_factory.mktemp("results-cache")
     dataset = root / "datasets" / "demo"
     shutil.copytree(demo_cache / "datasets" / "demo", dataset)
-    for model in ("symmetry", "svm"):
+    for model in ("elements", "symmetry", "svm"):
         config = TrainingConfig(dataset=str(dataset), model=model, epochs=2, batch_size=64, model_config=TINY)
         trainer = Trainer(config, out=root / "runs" / model).start()
         assert trainer.join(timeout=120).status == "completed", trainer.state.snapshot().message
@@ -53,18 +54,23 @@ def test_cnn_run_shows_every_section(page: AppTest) -> None:
     assert_clean(page)
     assert page.title[0].value == "Results"
     labels = [m.label for m in page.metric]
-    assert labels[:4] == ["Balanced accuracy", "Topological recall", "Trivial recall", "ROC AUC"]
-    assert "Demo generator's reference" in labels
-    # class bars, confusion, 6 periodic tables, ROC, PR, projection, loss, accuracy
-    assert len(page.get("plotly_chart")) == 2 + N_TABLES + 2 + 1 + 2
-    assert page.get("download_button")  # CSVs and the report
-    assert any(b.proto.label == "Download report (HTML)" for b in page.get("download_button"))
+    assert labels[:5] == ["Balanced accuracy", "Topological recall", "Topological precision", "Trivial recall",
+                          "ROC AUC"]
+    assert any("Bayes reference" in c.value for c in page.caption)
+    without = next(m for m in page.metric if m.label == "Without spectra")  # the key comparison, not in a tab
+    baseline = runs.read_run(Path(page.selectbox(key="results_run").value).parent / "elements").metrics
+    assert without.value == f"{baseline['test']['balanced_accuracy']:.3f}"
+    assert "vs no spectra" in page.metric[0].proto.delta
+    # operating point, class bars, confusion, 6 periodic tables, ROC, PR, projection, loss, accuracy
+    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 2
+    buttons = [b.proto.label for b in page.get("download_button")]
+    assert "Download report (HTML)" in buttons and "Download figure pack (PNG + SVG + CSV)" in buttons
 
 
 def test_baseline_run_has_no_history_but_every_other_section(page: AppTest) -> None:
     choose(page, "results_run", "svm")
     assert_clean(page)
-    assert len(page.get("plotly_chart")) == 2 + N_TABLES + 2 + 1
+    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1
     assert any("fitted in one step" in i.value for i in page.info)
 
 
@@ -74,7 +80,31 @@ def test_two_runs_side_by_side(page: AppTest) -> None:
     assert_clean(page)
     table = next(d.value for d in page.dataframe if "ROC AUC" in d.value.columns)
     assert list(table["run"]) == ["symmetry", "svm"]
-    assert len(page.get("plotly_chart")) == 2 + N_TABLES + 2 + 1 + 2 + 1  # + comparison bars
+    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 2 + 1  # + comparison bars
+
+
+def test_operating_point_is_chosen_on_validation_and_drives_every_number(page: AppTest) -> None:
+    """The candidates come from the validation scores the trainer saved; picking one changes the
+    test metrics to exactly those at that threshold, and saving it makes it the run's own."""
+    choose(page, "results_run", "symmetry")
+    run_dir = Path(page.selectbox(key="results_run").value)
+    metrics = runs.read_run(run_dir).metrics
+    assert operating_point.has_scores(metrics)  # written by the real trainer
+    candidates = {c.rule: c.threshold for c in operating_point.choices(metrics)}
+    radio = page.radio(key="results_rule_symmetry")
+    assert radio.options[:3] == [f"paper (0.50)", f"best balanced accuracy ({candidates['balanced_accuracy']:.2f})",
+                                 f"best topological F1 ({candidates['topological_f1']:.2f})"]
+    page = radio.set_value("balanced_accuracy").run()
+    expected = operating_point.at_threshold(metrics, candidates["balanced_accuracy"])["test"]
+    shown = {m.label: m.value for m in page.metric}
+    assert shown["Topological recall"] == f"{expected['topological']['recall']:.3f}"
+    assert shown["Balanced accuracy"] == f"{expected['balanced_accuracy']:.3f}"
+    assert any("threshold" in c.value and "validation" in c.value for c in page.caption)
+    page.button(key="results_save_threshold").click().run()
+    assert_clean(page)
+    saved = read_settings(run_dir)
+    assert (saved.threshold, saved.threshold_rule) == (candidates["balanced_accuracy"], "balanced_accuracy")
+    update_settings(run_dir, threshold=0.5, threshold_rule="paper")  # leave the module's run as it was
 
 
 def test_no_completed_run_says_so(demo_cache: Path, tmp_path: Path, monkeypatch) -> None:

@@ -67,7 +67,7 @@ def test_confusion_matrix_labels_are_short_and_follow_the_class_list(metrics) ->
     (tn, fp), (fn, tp) = metrics["confusion"]
     assert fig.data[0].text[0][0] == f"<b>{tp}</b><br>{tp / (tp + fn):.0%}"
     assert fig.data[0].text[1][1].startswith(f"<b>{tn}</b>")
-    assert list(fig.data[0].y) == ["true topological", "true trivial"]
+    assert list(fig.data[0].y) == ["true<br>topological", "true<br>trivial"]
     assert "threshold 0.37" in fig.layout.xaxis.title.text
     assert max(len(line) for row in fig.data[0].text for cell in row for line in cell.split("<br>")) < 16
 

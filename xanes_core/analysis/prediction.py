@@ -142,7 +142,6 @@ class Predictor:
     def __init__(self, run_dir: str | Path, dataset: XanesDataset | None = None,
                  n_nearest: int = N_NEAREST) -> None:
         from xanes_core.learn.config import CNN_TYPES
-        from xanes_core.learn.evaluation import THRESHOLD
         from xanes_core.learn.runs import check_run_dataset, load_run, load_run_dataset
 
         self.run = load_run(run_dir)
@@ -150,7 +149,6 @@ class Predictor:
             raise RunError(f"Run {self.run.run_dir.name} is an {self.run.model_type} baseline; "
                            "prediction from files needs a CNN run (symmetry or core).")
         self.model_type = self.run.model_type
-        self.threshold = float(self.run.config.get("threshold", THRESHOLD))
         self.n_nearest = n_nearest
         self.reference: _TrainingReference | None = None
         self.reference_note: str | None = None
@@ -162,6 +160,15 @@ class Predictor:
             self.reference = _TrainingReference(self.run, dataset)
         except (DatasetError, RunError) as exc:
             self.reference_note = f"Nearest training materials unavailable: {exc}"
+
+    @property
+    def threshold(self) -> float:
+        """The run's saved operating point (read each time: it may be changed on the Results page
+        while this predictor stays loaded)."""
+        from xanes_core.learn.run_settings import read_settings
+
+        return read_settings(self.run.run_dir).threshold
+
     @property
     def needs_space_group(self) -> bool:
         """True for the symmetry model (a space group or CIF must come with the spectra)."""
@@ -194,7 +201,7 @@ class Predictor:
                 messages.append(f"{entry.element}: no training material has this element; the model "
                                 "has never seen its spectra, so treat the result with care.")
         probabilities, embedding = self._score(entries, space_group)
-        p = float(probabilities[0])
+        p, threshold = float(probabilities[0]), self.threshold
         contributions = ({e.element: Contribution(float(q), p - float(q))
                           for e, q in zip(entries, probabilities[1:])} if len(entries) > 1 else {})
         note = None if len(entries) > 1 else (
@@ -205,7 +212,7 @@ class Predictor:
         else:
             nearest = self.reference.nearest(embedding, self.n_nearest)
         return Prediction(
-            p_topological=p, label=CLASS_NAMES[int(p >= self.threshold)], threshold=self.threshold,
+            p_topological=p, label=CLASS_NAMES[int(p >= threshold)], threshold=threshold,
             elements=tuple(e.element for e in entries), space_group=space_group,
             contributions=contributions, contributions_note=note, warnings=tuple(messages),
             nearest=nearest, spectra={e.element: e for e in entries},

@@ -65,6 +65,14 @@ def read_settings(run_dir: str | Path) -> RunSettings:
         raise RunError(f"{path} does not hold run settings; delete it to reset them.") from None
 
 
+def settings_stamp(run_dir: str | Path) -> int:
+    """Modification time of settings.json (0 without one): a cache key part for readers."""
+    try:
+        return (Path(run_dir) / SETTINGS).stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
 def update_settings(run_dir: str | Path, **changes: Any) -> RunSettings:
     """Change some settings of a run (checked, then written atomically); returns the new ones."""
     run_dir = Path(run_dir)

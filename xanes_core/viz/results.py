@@ -115,13 +115,13 @@ def confusion_matrix(confusion: Sequence[Sequence[int]], threshold: float = THRE
     names = list(CLASSES)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     text = [[f"<b>{int(c):,}</b><br>{s:.0%}" for c, s in zip(row, srow)] for row, srow in zip(counts, shares)]
-    fig = go.Figure(go.Heatmap(z=shares, x=[f"predicted {n}" for n in names], y=[f"true {n}" for n in names],
+    fig = go.Figure(go.Heatmap(z=shares, x=[f"predicted<br>{n}" for n in names], y=[f"true<br>{n}" for n in names],
                                text=text, texttemplate="%{text}", textfont=dict(size=16), colorscale="Blues",
                                zmin=0, zmax=1, colorbar=dict(title=dict(text="share of row", side="right"),
                                                              tickformat=".0%", thickness=14),
                                hovertemplate="%{y}, %{x}: %{z:.1%} of the row<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="True class")
-    fig.update_xaxes(title=f"Predicted class (threshold {threshold:.2f})", side="bottom")
+    fig.update_xaxes(title=f"Predicted class (threshold {threshold:.2f})", side="bottom", tickangle=0)
     return base_layout(fig, "Confusion matrix (test split)", 400)
 
 
