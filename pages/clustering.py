@@ -1,7 +1,8 @@
 """Clustering: how much of topology one element's spectra show without supervision (paper Fig. 2).
 
-PCA and k-means are fitted on the chosen element's training spectra; see
-:mod:`xanes_core.analysis.clustering` for the cluster-to-class matching.
+PCA and k-means are fitted on the chosen element's training spectra and the fractions count all
+of its spectra (all splits), as the page, the tooltips and paper Fig. 2c-d say; each fraction is
+shown beside its chance level. See :mod:`xanes_core.analysis.clustering` for the matching.
 """
 
 from __future__ import annotations
@@ -50,8 +51,14 @@ def _element_section(loaded: common.Loaded, symbol: str) -> None:
     columns = st.columns(2)
     for column, label in zip(columns, (1, 0)):
         correct, total = result.counts(label)
+        chance = result.chance_fraction(label)
         column.metric(f"{CLASS_NAMES[label].capitalize()} spectra correctly clustered",
-                      f"{result.fraction_correct(label):.0%}" if total else "–", help=f"{correct} of {total}, all splits")
+                      f"{result.fraction_correct(label):.0%}" if total else "–",
+                      delta=f"{result.fraction_correct(label) - chance:+.0%} vs chance ({chance:.0%})" if total else None,
+                      delta_color="normal",
+                      help=f"{correct} of {total} {CLASS_NAMES[label]} {symbol} spectra (all splits) land in the cluster "
+                           f"matched to their class. Chance: the same two cluster sizes filled at random would give "
+                           f"{chance:.0%}. Paper Fig. 2c-d maps this fraction for every element (see All elements).")
     regions, spectra = st.columns(2)
     with regions:
         common.show_figure(clustering_regions(result), f"clustering_regions_{symbol}", loaded)
@@ -70,7 +77,9 @@ def _element_section(loaded: common.Loaded, symbol: str) -> None:
 
 def _all_elements_section(loaded: common.Loaded) -> None:
     scores = _scores(loaded.key, loaded.dataset)
-    st.caption("Each element clustered on its own, exactly as above; grey elements have too few training spectra.")
+    st.caption("Each element clustered on its own, exactly as above; each cell prints the fraction and the number of "
+               "spectra. Red: above a coin toss (0.5), blue: below; pale: fewer than ten spectra; grey: too few "
+               "training spectra to cluster.")
     for fig, name in zip(clustering_periodic_tables(scores),
                          ("ptable_clustered_topological", "ptable_clustered_trivial")):
         common.show_figure(fig, name, loaded)
@@ -79,7 +88,9 @@ def _all_elements_section(loaded: common.Loaded) -> None:
 
 loaded = common.current()
 common.page_header("Clustering", loaded,
-                   "PCA to two components and two-cluster k-means per absorbing element, fitted on the training split.")
+                   "PCA to two components and two-cluster k-means per absorbing element, fitted on the training "
+                   "split; “correctly clustered” counts all of the element's spectra (all splits), as in paper "
+                   "Fig. 2c-d.")
 present = [CHANNELS[c] for c in np.unique(loaded.dataset.channel)]
 if not present:
     st.info("This dataset holds no spectra.")

@@ -13,13 +13,14 @@ import streamlit as st
 from pages import common
 from xanes_core.data import browse
 from xanes_core.data.dataset import LABEL_NAMES, XanesDataset
-from xanes_core.data.elements import CHANNELS
+from xanes_core.data.elements import CHANNELS, k_core_hole_width, k_edge_energy
 from xanes_core.data.preprocess import split_balance
 from xanes_core.viz import dataset as dataset_figures
 from xanes_core.viz.periodic_table import count_periodic_tables
 
 MAX_SPECTRA_DEFAULT = 40
 MAX_SPECTRA_LIMIT = 200
+BROAD_CORE_HOLE_EV = 10.0  # above this K-level width the near-edge features wash out
 
 
 @st.cache_data(show_spinner=False)
@@ -64,6 +65,24 @@ def _materials(loaded: common.Loaded, samples: np.ndarray) -> None:
     common.download_csv(table, "materials", loaded, label=f"Download these {len(table):,} rows as CSV")
 
 
+def _broadening_note(symbol: str) -> str:
+    """Why a heavy element's spectrum looks featureless: its K core hole is short-lived."""
+    width = k_core_hole_width(symbol)
+    if width < BROAD_CORE_HOLE_EV:
+        return ""
+    return (f" The {symbol} K edge lies at {k_edge_energy(symbol):,.0f} eV, where the core hole lives so briefly "
+            f"that it broadens every feature by about {width:.0f} eV (its lifetime width, xraydb): within the "
+            f"75 eV window the spectrum is a smooth slope, for real materials as for these.")
+
+
+def _drawn_rows(dataset: XanesDataset, element_rows: np.ndarray, limit: int, highlight: int | None) -> np.ndarray:
+    """A fixed random subset of the element's rows, always holding the highlighted material's row."""
+    drawn = np.random.default_rng(0).choice(element_rows, size=min(limit, element_rows.size), replace=False)
+    if highlight is not None:
+        drawn = np.union1d(drawn, element_rows[dataset.sample_index[element_rows] == highlight])
+    return np.sort(drawn)
+
+
 def _spectra(loaded: common.Loaded, samples: np.ndarray) -> None:
     dataset = loaded.dataset
     rows = dataset.rows_for_samples(samples)
@@ -72,18 +91,29 @@ def _spectra(loaded: common.Loaded, samples: np.ndarray) -> None:
         st.info("No spectra in the selection.")
         return
     options = [CHANNELS[c] for c in channels[np.argsort(-counts, kind="stable")]]
-    left, right = st.columns([1, 2])
+    left, middle, right = st.columns([1, 2, 2])
     symbol = left.selectbox("Element", options, key="spectra_element",
                             format_func=lambda s: f"{s} ({int(counts[channels == CHANNELS.index(s)][0])} spectra)")
-    limit = right.slider("Most spectra drawn", 5, MAX_SPECTRA_LIMIT, MAX_SPECTRA_DEFAULT, step=5, key="spectra_limit")
+    limit = middle.slider("Most spectra drawn", 5, MAX_SPECTRA_LIMIT, MAX_SPECTRA_DEFAULT, step=5, key="spectra_limit")
     element_rows = rows[dataset.channel[rows] == CHANNELS.index(symbol)]
-    drawn = np.sort(np.random.default_rng(0).choice(element_rows, size=min(limit, element_rows.size), replace=False))
+    meta = dataset.metadata
+    highlight = right.selectbox("Highlight one material", dataset.sample_index[element_rows].tolist(), index=None,
+                                key="spectra_highlight", placeholder="none",
+                                format_func=lambda i: f"{meta.at[i, 'formula']} ({meta.at[i, 'sample_id']})")
+    means, relative = st.columns(2)
+    class_means = means.toggle("Class means", key="spectra_means", help="Mean spectrum of each class, drawn bold.")
+    edge = k_edge_energy(symbol) if relative.toggle("Energy relative to the K edge (E − E0)", key="spectra_relative") \
+        else None
+    drawn = _drawn_rows(dataset, element_rows, limit, highlight)
     st.caption(f"Drawing {drawn.size} of {element_rows.size} {symbol} K-edge spectra in the selection"
-               + (" (a fixed random subset; raise the limit to see more)." if drawn.size < element_rows.size else "."))
+               + (" (a fixed random subset; raise the limit to see more)" if drawn.size < element_rows.size else "")
+               + "; topological spectra are drawn over trivial ones." + _broadening_note(symbol))
     samples_drawn = dataset.sample_index[drawn]
-    names = dataset.metadata["formula"].to_numpy()[samples_drawn] + " (" + dataset.metadata["sample_id"].to_numpy()[samples_drawn] + ")"
-    fig = dataset_figures.spectra_overlay(dataset.grids[CHANNELS.index(symbol)], dataset.spectra[drawn],
-                                dataset.labels[samples_drawn], names, title=f"{symbol} K-edge XANES of the selected materials")
+    names = meta["formula"].to_numpy()[samples_drawn] + " (" + meta["sample_id"].to_numpy()[samples_drawn] + ")"
+    fig = dataset_figures.spectra_overlay(
+        dataset.grids[CHANNELS.index(symbol)], dataset.spectra[drawn], dataset.labels[samples_drawn], names,
+        title=f"{symbol} K-edge XANES of the selected materials", class_means=class_means, edge=edge,
+        highlight=None if highlight is None else int(np.flatnonzero(samples_drawn == highlight)[0]))
     common.show_figure(fig, f"spectra_{symbol}", loaded)
 
 
@@ -98,7 +128,7 @@ def _overview_section(loaded: common.Loaded) -> None:
         common.show_figure(dataset_figures.element_count_bars(by_n), "element_count", loaded)
     with right:
         st.markdown("**Materials by number of absorbing elements** (paper Table 1)")
-        st.dataframe(by_n, hide_index=True)
+        st.dataframe(by_n, hide_index=True, width="stretch")
         common.download_csv(by_n, "element_count_table", loaded)
     common.show_figure(dataset_figures.split_balance_bars(balance), "split_balance", loaded)
     common.download_csv(balance, "split_balance", loaded, label="Download split balance as CSV")

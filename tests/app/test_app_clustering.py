@@ -23,6 +23,21 @@ def test_renders(page: AppTest) -> None:
     assert len(page.get("plotly_chart")) == 4
 
 
+def test_each_fraction_stands_beside_its_chance_level(page: AppTest, demo_cache) -> None:
+    """The delta is the fraction minus what random clustering with the same cluster sizes gets,
+    and the page, the tooltip and the analysis agree on which spectra are fitted and counted."""
+    from xanes_core.analysis.clustering import cluster_element
+
+    symbol = page.selectbox(key="cluster_element").value
+    result = cluster_element(XanesDataset.load(demo_cache / "datasets" / "demo"), symbol)
+    topological = page.metric[0]
+    chance = result.chance_fraction(1)
+    assert topological.value == f"{result.fraction_correct(1):.0%}"
+    assert f"vs chance ({chance:.0%})" in topological.proto.delta
+    assert "all splits" in topological.proto.help and "fitted on the training split" in page.caption[0].value
+    assert chance == pytest.approx((result.predicted == 1).mean())
+
+
 def test_element_choice_changes_results(page: AppTest) -> None:
     box = page.selectbox(key="cluster_element")
     before = [m.value for m in page.metric]

@@ -68,3 +68,28 @@ def test_spectra_element_and_cap(app: AppTest) -> None:
     app.slider(key="spectra_limit").set_value(5).run()
     assert caption().startswith("Drawing 5 of")
     assert_clean(app)
+
+
+def _spectra_figure(app: AppTest) -> dict:
+    import json
+
+    return json.loads(app.get("plotly_chart")[0].proto.spec)
+
+
+def test_highlight_class_means_edge_axis_and_the_broad_bi_edge(app: AppTest) -> None:
+    box = app.selectbox(key="spectra_element")
+    box.set_value(box.options[0].split(" ")[0]).run()
+    app.slider(key="spectra_limit").set_value(5).run()
+    highlight = app.selectbox(key="spectra_highlight")
+    target = highlight.options[-1]  # a material outside the first 5 drawn, likely
+    highlight.select_index(len(highlight.options) - 1)
+    app.toggle(key="spectra_means").set_value(True)
+    app.toggle(key="spectra_relative").set_value(True).run()
+    assert_clean(app)
+    traces = _spectra_figure(app)["data"]
+    assert traces[-1]["name"] == target and traces[-1]["line"]["width"] > 3  # drawn even if not in the subset
+    assert any(t["name"].startswith("topological mean") for t in traces) or \
+        all(t["name"] != "topological" for t in traces)
+    assert "E − E0" in _spectra_figure(app)["layout"]["xaxis"]["title"]["text"]
+    app.selectbox(key="spectra_element").set_value("Bi").run()  # the demo has Bi; its core hole is ~60 eV wide
+    assert any("broadens every feature by about 6" in c.value for c in app.caption)

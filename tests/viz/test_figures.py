@@ -99,13 +99,19 @@ def test_clustering_tables_and_regions(demo) -> None:
     fig.to_json()
 
 
-def test_spectra_overlay_has_energy_axis_and_one_legend_entry_per_class() -> None:
+def test_spectra_overlay_draws_topological_on_top_with_means_edge_axis_and_highlight() -> None:
     energy = np.linspace(7100, 7175, 200)
     spectra = np.random.default_rng(0).random((5, 200))
     fig = dataset_figures.spectra_overlay(energy, spectra, [1, 0, 1, 0, 0], list("abcde"), title="Fe", class_means=True)
     assert fig.layout.xaxis.title.text == "Energy (eV)"
     legend = [t.name for t in fig.data if t.showlegend is not False]
-    assert legend == ["topological", "trivial", "trivial mean", "topological mean"]
+    assert legend == ["trivial", "topological", "trivial mean (n=3)", "topological mean (n=2)"]
+    members = [t.name for t in fig.data[:5]]
+    assert members == ["trivial"] * 3 + ["topological"] * 2  # the rarer class is drawn over the other
+    relative = dataset_figures.spectra_overlay(energy, spectra, [1, 0, 1, 0, 0], list("abcde"), title="Fe",
+                                               edge=7112.0, highlight=3)
+    assert relative.data[0].x[0] == pytest.approx(-12.0) and "E − E0" in relative.layout.xaxis.title.text
+    assert relative.data[-1].name == "d" and relative.data[-1].line.width > relative.data[0].line.width
 
 
 def test_bar_charts(demo) -> None:

@@ -70,6 +70,11 @@ class ElementClustering:
         mask = self.labels == label
         return int((self.predicted[mask] == label).sum()), int(mask.sum())
 
+    def chance_fraction(self, label: int) -> float:
+        """What random clustering with the same cluster sizes scores for the class: the share of
+        all the element's spectra that land in the cluster matched to it (NaN without spectra)."""
+        return float((self.predicted == label).mean()) if self.predicted.size else float("nan")
+
     def fraction_correct(self, label: int) -> float:
         """Fraction of the class's spectra that land in that class's cluster (NaN if none)."""
         correct, total = self.counts(label)

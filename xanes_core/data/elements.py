@@ -87,6 +87,15 @@ def k_edge_energy(symbol: str) -> float:
 
 
 @lru_cache(maxsize=None)
+def k_core_hole_width(symbol: str) -> float:
+    """Lifetime width (FWHM, eV) of the K core hole (xraydb, Keski-Rahkonen & Krause): the
+    broadening every K-edge spectrum of the element carries, 0.04 eV for Li, ~60 eV for Bi."""
+    import xraydb
+
+    return float(xraydb.core_width(normalize_symbol(symbol), "K"))
+
+
+@lru_cache(maxsize=None)
 def energy_grid(symbol: str) -> np.ndarray:
     """The element's common 200-point energy grid in eV (read-only)."""
     e_k = k_edge_energy(symbol)

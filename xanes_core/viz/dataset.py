@@ -9,37 +9,44 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES
-from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
+from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout, legend_below
 
 
-def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[int],
-                    names: Sequence[str], *, title: str, class_means: bool = False) -> go.Figure:
-    """Spectra of one element on its energy grid, coloured by class (one legend entry per class;
-    unlabelled materials, label -1, are grey and named "unknown").
+def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[int], names: Sequence[str], *,
+                    title: str, class_means: bool = False, edge: float | None = None,
+                    highlight: int | None = None) -> go.Figure:
+    """Spectra of one element on its energy grid, coloured by class (one legend entry per class).
 
-    With ``class_means`` each class's mean spectrum is drawn bold over its members (Fig. 2b).
+    Trivial spectra are drawn first and topological ones over them, so the rarer class is never
+    hidden. With ``class_means`` each class's mean spectrum is drawn bold over its members (Fig.
+    2b); ``edge`` (E0, eV) puts the energy axis relative to it (E - E0); ``highlight`` (a row of
+    ``spectra``) draws that material bold in black on top of everything.
     """
+    labels_array = np.asarray(labels).astype(int)
+    x = np.asarray(energy) - (edge or 0.0)
     fig = go.Figure()
-    shown: set[int] = set()
-    for spectrum, label, name in zip(spectra, labels, names):
-        label = int(label)
-        fig.add_trace(go.Scatter(
-            x=energy, y=spectrum, mode="lines", name=LABEL_NAMES[label], legendgroup=str(label),
-            showlegend=label not in shown, line=dict(color=CLASS_COLORS[label], width=1),
-            opacity=0.45 if class_means else 0.7,
-            hovertemplate=f"{name}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra>{LABEL_NAMES[label]}</extra>",
-        ))
-        shown.add(label)
-    if class_means:
-        labels_array = np.asarray(labels)
-        for label in sorted(shown):
+    for label in (0, 1):  # topological last: on top
+        for row in np.flatnonzero(labels_array == label):
             fig.add_trace(go.Scatter(
-                x=energy, y=np.asarray(spectra)[labels_array == label].mean(axis=0), mode="lines",
-                name=f"{LABEL_NAMES[label]} mean", line=dict(color=CLASS_COLORS[label], width=3),
+                x=x, y=spectra[row], mode="lines", name=CLASS_NAMES[label], legendgroup=str(label),
+                showlegend=bool(row == np.flatnonzero(labels_array == label)[0]),
+                line=dict(color=CLASS_COLORS[label], width=1.2), opacity=0.4 if class_means else 0.6,
+                hovertemplate=f"{names[row]}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra>{CLASS_NAMES[label]}</extra>",
             ))
-    fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")  # "90,520" rather than "90.52k"
+    if class_means:
+        for label in (0, 1):
+            if (labels_array == label).any():
+                fig.add_trace(go.Scatter(
+                    x=x, y=np.asarray(spectra)[labels_array == label].mean(axis=0), mode="lines",
+                    name=f"{CLASS_NAMES[label]} mean (n={int((labels_array == label).sum())})",
+                    line=dict(color=CLASS_COLORS[label], width=4)))
+    if highlight is not None:
+        fig.add_trace(go.Scatter(x=x, y=spectra[highlight], mode="lines", name=str(names[highlight]),
+                                 line=dict(color="#17202a", width=3.5)))
+    axis = ENERGY_AXIS if edge is None else f"E − E0 (eV), E0 = K edge {edge:,.1f} eV"
+    fig.update_xaxes(title=axis, tickformat=",.0f")  # "90,520" rather than "90.52k"
     fig.update_yaxes(title=ABSORPTION_AXIS)
-    return base_layout(fig, title, 450)
+    return legend_below(base_layout(fig, title, 480))
 
 
 def element_count_bars(table: pd.DataFrame) -> go.Figure:

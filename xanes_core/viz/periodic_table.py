@@ -224,7 +224,7 @@ def _figure(layers: _Layers, bounds: tuple[float, float], colorscale: list, scal
         fig.add_shape(type="rect", x0=column - 0.45, x1=column + 0.45, y0=row - 0.45, y1=row + 0.45,
                       line=dict(color="#566573", width=1))
     fig.update_xaxes(visible=False, range=[0.5, 18.5])
-    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    fig.update_yaxes(visible=False, autorange="reversed")  # cells fill the width: no square constraint
     fig.add_annotation(text=_key(scale, faded_below), x=3, y=1.5, showarrow=False, xanchor="left",
                        align="left", font=dict(size=11, color="#566573"))
     base_layout(fig, title, _HEIGHT)
