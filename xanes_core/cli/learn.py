@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
-    """Train in the foreground; a user error raised inside the run is re-raised for the CLI."""
+    """Train in the foreground and print the run's test scores."""
     from xanes_core.learn.training import Trainer, TrainingConfig
 
     if args.epochs is not None and args.epochs < 1:
@@ -48,7 +48,12 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
     config = TrainingConfig(dataset=str(Path(args.dataset).resolve()), model=args.model, seed=args.seed,
                             **overrides)
-    trainer = Trainer(config, out=args.out).start()
+    return finished_run(Trainer(config, out=args.out).start())
+
+
+def finished_run(trainer: Any) -> dict[str, Any]:
+    """Wait for a started Trainer and return the ``train`` JSON (``tune-best`` prints it too);
+    a user error raised inside the run is re-raised for the CLI."""
     final = trainer.join()
     if final.status == "failed":
         if isinstance(trainer.error, XanesError):
@@ -59,7 +64,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     evaluation = trainer.evaluation
     return {
         "run_dir": str(trainer.run_dir),
-        "model": args.model,
+        "model": trainer.config.model,
         "device": final.device,
         "seconds": round(final.elapsed_s, 2),
         "epochs_run": len(final.history),

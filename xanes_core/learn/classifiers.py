@@ -156,9 +156,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             return np.asarray(sample_weight, dtype=np.float32)
         if self.weighting == "paper":
             return sample_weights(y, presence(X))
+        if self.weighting == "class":
+            return sample_weights(y, np.ones((len(y), 1), dtype=np.float32))
         if self.weighting is None:
             return np.ones(len(y), dtype=np.float32)
-        raise XanesError(f"Unknown weighting '{self.weighting}'; use 'paper' or None.")
+        raise XanesError(f"Unknown weighting '{self.weighting}'; use 'paper', 'class' or None.")
 
     def _validation_split(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray,
                           validation: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, ...]:

@@ -15,6 +15,8 @@ from xanes_core.errors import XanesError
 CNN_TYPES = ("symmetry", "core")
 BASELINE_TYPES = ("svm", "elements")
 MODEL_TYPES = CNN_TYPES + BASELINE_TYPES
+# Sample weights of a CNN fit: the paper's class balance x element rarity, class balance only, none.
+WEIGHTINGS = ("paper", "class", None)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class TrainingConfig:
     seed: int = 0
     augment: bool = True
     label_smoothing: float = 0.1
+    weighting: str | None = "paper"
     model_config: ModelConfig = field(default_factory=ModelConfig)
 
     def __post_init__(self) -> None:
@@ -78,6 +81,8 @@ class TrainingConfig:
             raise XanesError("The learning rate must be positive.")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise XanesError("Label smoothing must be at least 0 and below 1.")
+        if self.weighting not in WEIGHTINGS:
+            raise XanesError(f"Unknown weighting '{self.weighting}'; use 'paper', 'class' or none.")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "model_config": self.model_config.to_dict()}
@@ -99,4 +104,4 @@ class TrainingConfig:
         return CNNClassifier(model_type=self.model, epochs=self.epochs, batch_size=self.batch_size,
                              learning_rate=self.learning_rate, patience=self.patience, seed=self.seed,
                              augment=self.augment, label_smoothing=self.label_smoothing,
-                             **asdict(self.model_config))
+                             weighting=self.weighting, **asdict(self.model_config))

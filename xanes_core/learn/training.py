@@ -2,8 +2,9 @@
 
 The dashboard and the CLI use the same :class:`Trainer`. Progress goes into a locked
 :class:`TrainingState` (polled by the page) and into the run folder (:mod:`xanes_core.learn.runs`).
-One training runs at a time per process: later trainers wait, FIFO, in state "queued", so
-two users cannot make two trainings fight over one GPU or two CPU cores.
+One training runs at a time per process (:mod:`xanes_core.learn.turns`, shared with tuning
+trials): later trainers wait, FIFO, in state "queued", so two users cannot make two trainings
+fight over one GPU or two CPU cores.
 
 The recipe itself lives in the classifiers (:mod:`xanes_core.learn.classifiers`,
 :mod:`xanes_core.learn.baselines`): the Trainer packs the dataset's splits, fits the classifier
@@ -16,7 +17,6 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from collections import deque
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,15 +25,11 @@ import keras
 
 from xanes_core.data.dataset import SPLITS, XanesDataset, check_dataset_folder
 from xanes_core.errors import XanesError
-from xanes_core.learn import runs
+from xanes_core.learn import runs, turns
 from xanes_core.learn.config import CNN_TYPES, TrainingConfig
 from xanes_core.learn.evaluation import Evaluation, evaluate_run
 from xanes_core.learn.features import pack
 from xanes_core.learn.progress import TrainingSnapshot, TrainingState
-
-# One training at a time per process: FIFO of waiting trainers guarded by a condition.
-_turn = threading.Condition()
-_waiting: deque["Trainer"] = deque()
 
 
 class _Progress(keras.callbacks.Callback):
@@ -100,11 +96,12 @@ class Trainer:
 
     The run folder is created (config + status "queued") when the trainer is made, so a page
     can list it at once. ``dataset`` may pass an already loaded dataset (it must be the one at
-    ``config.dataset``); otherwise the worker loads it.
+    ``config.dataset``); otherwise the worker loads it. ``origin``, when given, is recorded
+    in config.json under that key: where the settings came from (e.g. a tuning study's trial).
     """
 
     def __init__(self, config: TrainingConfig, out: str | Path | None = None,
-                 dataset: XanesDataset | None = None) -> None:
+                 dataset: XanesDataset | None = None, origin: dict[str, Any] | None = None) -> None:
         self.config = config
         _check_trainable(config, dataset)  # a bad request leaves no run folder behind
         self.run_dir = runs.new_run_dir(config.model, out)
@@ -115,7 +112,8 @@ class Trainer:
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._work, name=f"training-{self.run_dir.name}", daemon=True)
         created = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        runs.write_config(self.run_dir, {**config.to_dict(), "created": created})
+        runs.write_config(self.run_dir, {**config.to_dict(), "created": created,
+                                         **({"origin": origin} if origin else {})})
         runs.write_status(self.run_dir, "queued", "waiting to start")
 
     # ------------------------------------------------------------ control
@@ -130,8 +128,7 @@ class Trainer:
     def cancel(self) -> None:
         """Ask the run to stop; a running epoch stops after the current batch."""
         self._cancel.set()
-        with _turn:
-            _turn.notify_all()
+        turns.wake()
 
     def join(self, timeout: float | None = None) -> TrainingSnapshot:
         self._thread.join(timeout)
@@ -142,28 +139,13 @@ class Trainer:
         runs.write_status(self.run_dir, status, message)
         self.state.update(status=status, message=message)
 
-    def _wait_turn(self) -> bool:
-        with _turn:
-            _waiting.append(self)
-            while _waiting[0] is not self:
-                if self.cancel_requested:
-                    _waiting.remove(self)
-                    _turn.notify_all()
-                    return False
-                self.state.update(message=f"queued: {list(_waiting).index(self)} training(s) ahead")
-                _turn.wait(0.5)
-        return not self.cancel_requested
-
-    def _release_turn(self) -> None:
-        with _turn:
-            if self in _waiting:
-                _waiting.remove(self)
-            _turn.notify_all()
+    def _show_queue(self, ahead: int) -> None:
+        self.state.update(message=f"queued: {ahead} training(s) ahead")
 
     def _work(self) -> None:
         started = time.monotonic()
         try:
-            if not self._wait_turn():
+            if not turns.wait_turn(self, lambda: self.cancel_requested, self._show_queue):
                 raise Cancelled()
             self._set_status("running", "loading data")
             self._train()
@@ -176,7 +158,7 @@ class Trainer:
             runs.write_status(self.run_dir, "failed", message, traceback=traceback.format_exc())
             self.state.update(status="failed", message=message)
         finally:
-            self._release_turn()
+            turns.release_turn(self)
             self.state.update(elapsed_s=time.monotonic() - started, eta_s=0.0)
 
     def _train(self) -> None:
