@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import postgres_url  # noqa: F401 - a fixture, shared by the tuning tests
+
 SHARED_FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 
 
@@ -44,4 +46,14 @@ def demo_small_path(demo_small, tmp_path_factory):
     """``demo_small`` saved to a folder (for CLI and page tests that load from disk)."""
     path = tmp_path_factory.mktemp("datasets") / "demo-small"
     demo_small.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_tiny_path(tmp_path_factory):
+    """A 200-sample demo dataset on disk: tuning tests run many short trials on it."""
+    from xanes_core.data.demo import generate_demo
+
+    path = tmp_path_factory.mktemp("datasets") / "demo-tiny"
+    generate_demo(n_samples=200, seed=1).save(path)
     return path

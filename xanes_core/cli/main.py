@@ -16,10 +16,10 @@ import os
 import sys
 from typing import Any
 
-from xanes_core.cli import bench, data, learn, sources, spectra
+from xanes_core.cli import bench, data, learn, sources, spectra, tune
 from xanes_core.errors import XanesError
 
-GROUPS = (data, sources, spectra, learn, bench)
+GROUPS = (data, sources, spectra, learn, tune, bench)
 
 
 class OneLineParser(argparse.ArgumentParser):
