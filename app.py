@@ -13,6 +13,7 @@ navigation = st.navigation([
     st.Page("pages/dataset.py", title="Dataset browser", icon=":material/table_view:", default=True),
     st.Page("pages/clustering.py", title="Clustering", icon=":material/scatter_plot:"),
     st.Page("pages/training.py", title="Training", icon=":material/model_training:"),
+    st.Page("pages/tuning.py", title="Tuning", icon=":material/tune:"),
     st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
     st.Page("pages/data_sources.py", title="Data sources", icon=":material/cloud_download:"),

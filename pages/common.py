@@ -31,7 +31,9 @@ from xanes_core.viz.style import DEMO_LABEL, label_demo
 
 if TYPE_CHECKING:  # xanes_core.learn.training imports TensorFlow: only pages that train pay for it
     from xanes_core.learn.config import TrainingConfig
+    from xanes_core.learn.studies import TuningRequest
     from xanes_core.learn.training import Trainer
+    from xanes_core.learn.tuning import TuningJob
 
 DEMO_NAME = default_demo_path().name
 _CHOICE_KEY = "dataset_name"
@@ -56,20 +58,25 @@ def _load(path: str, stamp: int) -> XanesDataset:
 
 
 class TrainerRegistry:
-    """Every Trainer this server process started from any page, oldest first, shared by all sessions.
+    """Every Trainer and tuning job this server process started from any page, oldest first,
+    shared by all sessions.
 
     One registry (not one per page) so that a run started on one page, e.g. Predict's quick
     model, shows its live progress on the Training page too. A ``key`` names a run that must not
-    be started twice at once (two people clicking the same button start one run).
+    be started twice at once (two people clicking the same button start one run). Tuning jobs
+    are keyed by study: one search per study and process.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._started: list[Trainer] = []
         self._keyed: dict[str, Trainer] = {}
+        self._tuning: dict[str, TuningJob] = {}
 
-    def start(self, config: TrainingConfig, loaded: Loaded, key: str | None = None) -> Trainer:
-        """Start a run in the background; with ``key``, the unfinished run of that key if there is one."""
+    def start(self, config: TrainingConfig, loaded: Loaded, key: str | None = None,
+              origin: dict | None = None) -> Trainer:
+        """Start a run in the background; with ``key``, the unfinished run of that key if there is one.
+        ``origin``: where the settings came from, recorded in the run's config.json."""
         from xanes_core.learn.training import (
             Trainer,  # TensorFlow loads on the first run, not with every page
         )
@@ -78,7 +85,7 @@ class TrainerRegistry:
             current = self._keyed.get(key) if key is not None else None
             if current is not None and not current.state.snapshot().finished:
                 return current
-            trainer = Trainer(config, dataset=loaded.dataset)
+            trainer = Trainer(config, dataset=loaded.dataset, origin=origin)
             self._started.append(trainer)
             if key is not None:
                 self._keyed[key] = trainer
@@ -96,6 +103,21 @@ class TrainerRegistry:
     def active(self) -> list[Trainer]:
         """Runs queued or running."""
         return [t for t in self.all() if not t.state.snapshot().finished]
+
+    def start_tuning(self, request: TuningRequest, loaded: Loaded) -> TuningJob:
+        """Search a study in the background; the study's unfinished job if it already has one."""
+        from xanes_core.learn.tuning import TuningJob  # TensorFlow: on the first search
+
+        with self._lock:
+            current = self._tuning.get(request.study)
+            if current is not None and not current.snapshot().finished:
+                return current
+            job = self._tuning[request.study] = TuningJob(request, dataset=loaded.dataset)
+        return job.start()
+
+    def tuning_jobs(self) -> list[TuningJob]:
+        with self._lock:
+            return list(self._tuning.values())
 
 
 @st.cache_resource
