@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,8 @@ DROP_REASONS = {
     "material_incomplete": "another row of this material was dropped",
 }
 _DROP_COLUMNS = ["line", "material_id", "element", "file", "reason", "detail"]
+#: Where a manifest's ``file`` entries are: a path or the bytes of the file, None when absent.
+FileSource = Callable[[str], "Path | bytes | None"]
 
 
 @dataclass(frozen=True)
@@ -106,50 +108,35 @@ class _Row:
             self.reason, self.detail = reason, detail
 
 
-def read_manifest(path: str | Path) -> pd.DataFrame:
-    """The manifest as strings (blank cells ""), columns lower-cased; SourceError (one line)
-    when it cannot be read, lacks a column of :data:`MANIFEST_COLUMNS` or has no rows."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_MANIFEST_BYTES:
-            raise SourceError(f"Manifest {path.name}: {size / 1e6:.0f} MB is over the "
-                              f"{MAX_MANIFEST_BYTES / 1e6:.0f} MB limit.")
-        text = path.read_bytes().decode("utf-8-sig")
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SourceError(f"Cannot read manifest {path.name}: {_first_line(exc)}") from None
-    table.columns = [str(column).strip().lower() for column in table.columns]
-    missing = [column for column in MANIFEST_COLUMNS if column not in table.columns]
-    if missing:
-        raise SourceError(f"Manifest {path.name} lacks column(s) {', '.join(missing)}; it needs "
-                          f"{', '.join(MANIFEST_COLUMNS)}.")
-    if table.empty:
-        raise SourceError(f"Manifest {path.name} has no rows.")
-    return table[list(MANIFEST_COLUMNS)].apply(lambda column: column.str.strip())
-
-
 def build_local_dataset(manifest: str | Path, out: str | Path, *, seed: int = 0) -> LocalBuildResult:
-    """Read every row of ``manifest``, keep what is usable, save the dataset to ``out``.
+    """``build-dataset``: the manifest file and the spectrum files in its folder."""
+    manifest = Path(manifest)
+    return build_dataset(_manifest_bytes(manifest), manifest.name, _in_folder(manifest.parent), out, seed=seed)
 
+
+def build_dataset(manifest: bytes, manifest_name: str, files: FileSource, out: str | Path, *,
+                  seed: int = 0) -> LocalBuildResult:
+    """Read every row of the manifest, keep what is usable, save the dataset to ``out``.
+
+    ``files`` finds a row's ``file`` (a folder on disk, or the members of an uploaded zip).
     Raises :class:`SourceError` (nothing written) for a bad manifest or when no row at all is
     usable, :class:`~xanes_core.errors.DatasetError` when ``out`` is an existing folder other
     than a dataset (a save replaces the whole folder).
     """
     started = time.perf_counter()
-    manifest, out = Path(manifest), Path(out)
-    table = read_manifest(manifest)
+    out = Path(out)
+    table = read_manifest(manifest, manifest_name)
     check_replaceable(out)
     rows = [_checked_row(line, record) for line, record in enumerate(table.to_dict("records"), start=2)]
     _check_materials(rows)
     for row in rows:
         if not row.reason:
-            _read(row, manifest.parent)
+            _read(row, files)
     _drop_incomplete(rows)
     drops = pd.DataFrame([[r.line, r.material_id, r.element, r.file, r.reason, r.detail]
                           for r in rows if r.reason], columns=_DROP_COLUMNS)
     dataset = _assemble([r for r in rows if not r.reason], seed, len(rows), drops)
-    dataset.provenance = _provenance(manifest, out, seed, drops)
+    dataset.provenance = _provenance(manifest, manifest_name, out, seed, drops)
     dataset.save(out, extra_files={DROPS_FILE: drops.to_csv(index=False).encode("utf-8")})
     labels = dataset.labels
     return LocalBuildResult(
@@ -157,6 +144,45 @@ def build_local_dataset(manifest: str | Path, out: str | Path, *, seed: int = 0)
         n_labelled=int(dataset.labelled.sum()), n_topological=int((labels == 1).sum()),
         n_trivial=int((labels == 0).sum()), dropped=_counts(drops),
         seconds=round(time.perf_counter() - started, 3), drops=drops)
+
+
+def read_manifest(raw: bytes, name: str) -> pd.DataFrame:
+    """The manifest as strings (blank cells ""), columns lower-cased; SourceError (one line)
+    when it cannot be read, lacks a column of :data:`MANIFEST_COLUMNS` or has no rows."""
+    _check_manifest_size(len(raw), name)
+    try:
+        table = pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SourceError(f"Cannot read manifest {name}: {_first_line(exc)}") from None
+    table.columns = [str(column).strip().lower() for column in table.columns]
+    missing = [column for column in MANIFEST_COLUMNS if column not in table.columns]
+    if missing:
+        raise SourceError(f"Manifest {name} lacks column(s) {', '.join(missing)}; it needs "
+                          f"{', '.join(MANIFEST_COLUMNS)}.")
+    if table.empty:
+        raise SourceError(f"Manifest {name} has no rows.")
+    return table[list(MANIFEST_COLUMNS)].apply(lambda column: column.str.strip())
+
+
+def _manifest_bytes(path: Path) -> bytes:
+    try:
+        _check_manifest_size(path.stat().st_size, path.name)
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"Cannot read manifest {path.name}: {exc.strerror or type(exc).__name__}.") from None
+
+
+def _check_manifest_size(size: int, name: str) -> None:
+    if size > MAX_MANIFEST_BYTES:
+        raise SourceError(f"Manifest {name}: {size / 1e6:.0f} MB is over the {MAX_MANIFEST_BYTES / 1e6:.0f} MB limit.")
+
+
+def _in_folder(folder: Path) -> FileSource:
+    """Files beside the manifest (``file`` has passed :func:`_inside_folder`)."""
+    def find(file: str) -> Path | None:
+        path = folder / file
+        return path if path.is_file() else None
+    return find
 
 
 # ------------------------------------------------------------------------------ row checks
@@ -239,14 +265,14 @@ def _by_material(rows: list[_Row]) -> dict[str, list[_Row]]:
 
 
 # ------------------------------------------------------------------------------ reading
-def _read(row: _Row, folder: Path) -> None:
+def _read(row: _Row, files: FileSource) -> None:
     """Read, check, normalize and resample one row's file; drop the row with the reason if not."""
-    path = folder / row.file
-    if not path.is_file():
+    source = files(row.file)
+    if source is None:
         row.drop("file_not_found", row.file)
         return
     try:
-        spectrum = read_spectrum(path, element=row.element)
+        spectrum = read_spectrum(source, PurePosixPath(row.file.replace("\\", "/")).name, element=row.element)
     except XanesError as exc:
         row.drop("unreadable_file", _first_line(exc))
         return
@@ -304,10 +330,10 @@ def _splits(metadata: pd.DataFrame, seed: int) -> np.ndarray:
     return splits
 
 
-def _provenance(manifest: Path, out: Path, seed: int, drops: pd.DataFrame) -> dict[str, Any]:
+def _provenance(manifest: bytes, manifest_name: str, out: Path, seed: int, drops: pd.DataFrame) -> dict[str, Any]:
     return {
-        "kind": "local", "name": out.name, "source": SOURCE, "manifest": manifest.name,
-        "manifest_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest(), "seed": seed,
+        "kind": "local", "name": out.name, "source": SOURCE, "manifest": manifest_name,
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(), "seed": seed,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "dropped": _counts(drops),
     }
 
