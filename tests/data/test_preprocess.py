@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from tests.helpers import with_unlabelled
 from xanes_core.data.elements import energy_grid
 from xanes_core.data.preprocess import (
     Standardizer,
@@ -10,6 +11,7 @@ from xanes_core.data.preprocess import (
     split_balance,
 )
 from xanes_core.errors import RunError, SpectrumError
+from xanes_core.viz.dataset import split_balance_bars
 
 
 def test_resample_holds_edges_and_reports_coverage():
@@ -74,3 +76,14 @@ def test_split_is_seeded(demo_small):
     a = assign_splits(demo_small.metadata, seed=3)
     assert np.array_equal(a, assign_splits(demo_small.metadata, seed=3))
     assert not np.array_equal(a, assign_splits(demo_small.metadata, seed=4))
+
+
+def test_split_balance_counts_labelled_samples_only(demo_small):
+    """Unlabelled materials are in no split: they neither dilute an element's fractions nor
+    break the figure of a library that has no labelled material at all."""
+    mixed = with_unlabelled(demo_small, 100)
+    assert split_balance(mixed).equals(split_balance(demo_small))
+    library = mixed.subset(np.arange(demo_small.n_samples, mixed.n_samples))
+    empty = split_balance(library)
+    assert empty.empty and list(empty.columns) == ["element", "n_samples", "train", "validation", "test"]
+    assert [len(trace.x) for trace in split_balance_bars(empty).data] == [0, 0, 0]  # the figure still draws

@@ -156,4 +156,4 @@ def split_balance(dataset: XanesDataset) -> pd.DataFrame:
             continue
         rows.append({"element": symbol, "n_samples": total,
                      **{s: float((split[mask] == s).mean()) for s in SPLITS}})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["element", "n_samples", *SPLITS])  # no rows: nothing labelled
