@@ -101,20 +101,30 @@ class Standardizer:
         return ((spectra - self.mean[channels]) / self.scale[channels][:, None]).astype(np.float32)
 
     def save(self, path: str | Path) -> None:
-        buffer = io.BytesIO()
-        np.savez(buffer, mean=self.mean, scale=self.scale, fitted=self.fitted,
-                 channels=np.array(CHANNELS))
-        atomic.write_bytes(path, buffer.getvalue())
+        save_channel_arrays(path, mean=self.mean, scale=self.scale, fitted=self.fitted)
 
     @classmethod
     def load(cls, path: str | Path) -> "Standardizer":
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                if tuple(npz["channels"].tolist()) != CHANNELS:
-                    raise RunError(f"Standardizer {path} was made for other element channels.")
-                return cls(mean=npz["mean"], scale=npz["scale"], fitted=npz["fitted"])
-        except (OSError, KeyError, ValueError) as exc:
-            raise RunError(f"Standardizer {path} is missing or unreadable: {exc}") from None
+        return cls(**load_channel_arrays(path, ("mean", "scale", "fitted"), "Standardizer"))
+
+
+def save_channel_arrays(path: str | Path, **arrays: np.ndarray) -> None:
+    """Per-element-channel arrays of a run (atomic npz), stamped with the channel list."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays, channels=np.array(CHANNELS))
+    atomic.write_bytes(path, buffer.getvalue())
+
+
+def load_channel_arrays(path: str | Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
+    """The arrays :func:`save_channel_arrays` wrote; RunError (one line) when the file is missing,
+    unreadable or made for other element channels."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if tuple(npz["channels"].tolist()) != CHANNELS:
+                raise RunError(f"{what} {path} was made for other element channels.")
+            return {key: npz[key] for key in keys}
+    except (OSError, KeyError, ValueError, EOFError) as exc:
+        raise RunError(f"{what} {path} is missing or unreadable: {exc}") from None
 
 
 def assign_splits(metadata: pd.DataFrame, seed: int,

@@ -11,6 +11,8 @@
 - ``standardizer.npz``: the per-element standardizer fitted on the training split;
 - ``model.keras`` (CNNs, loaded with safe mode) or ``baseline.npz`` (svm / elements), written by
   the classifier itself (:mod:`xanes_core.learn.classifiers`, :mod:`xanes_core.learn.baselines`);
+- ``energy_reference.npz``: the training split's per-element energy reference and domain
+  thresholds (:mod:`xanes_core.data.reference`), for aligning and judging predictions;
 - ``metrics.json``: the test-split evaluation (see :mod:`xanes_core.learn.evaluation`).
 """
 

@@ -22,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from xanes_core.data.dataset import SPLITS, XanesDataset, check_dataset_folder
+from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
 from xanes_core.errors import XanesError
 from xanes_core.learn import runs, turns
 from xanes_core.learn.config import CNN_TYPES, TrainingConfig
@@ -172,6 +174,7 @@ class Trainer:
             raise XanesError("The training split needs both topological and trivial samples.")
         runs.write_config(self.run_dir, {**runs.read_config(self.run_dir), "dataset_samples": dataset.n_samples})
         runs.write_splits(self.run_dir, splits)
+        save_energy_reference(self.run_dir, dataset, splits["train"])
         X, y = pack(dataset), dataset.labels
         train, validation = splits["train"], splits["validation"]
         classifier = config.classifier()
@@ -191,3 +194,9 @@ class Trainer:
         self.state.update(message="evaluating on the test split")
         self.evaluation = evaluate_run(runs.load_run(self.run_dir), dataset)
         runs.write_metrics(self.run_dir, self.evaluation.to_dict())
+
+
+def save_energy_reference(run_dir: Path, dataset: XanesDataset, train: np.ndarray) -> None:
+    """The training split's per-element energy reference and domain thresholds, with the run:
+    predictions are aligned to it and judged against it (:mod:`xanes_core.data.reference`)."""
+    EnergyReference.fit_dataset(dataset, train).save(run_dir / REFERENCE_FILE)
