@@ -15,24 +15,9 @@ from xanes_core.errors import ElementError, RunError, SpectrumError, XanesError
 from xanes_core.io import read_spectrum
 from xanes_core.learn.features import pack
 from xanes_core.learn.run_settings import update_settings
-from xanes_core.learn.training import Trainer, TrainingConfig
+from tests.analysis.helpers import train_tiny
 
 MP = ("spectra", "mp")
-
-
-def train_tiny(dataset, dataset_path, model, out):
-    """A 2-epoch run on the small demo dataset through the real Trainer and run registry."""
-    config = TrainingConfig(dataset=str(dataset_path), model=model, epochs=2, augment=False)
-    final = Trainer(config, out=out, dataset=dataset).start().join()
-    assert final.status == "completed", final.message
-    return out
-
-
-@pytest.fixture(scope="module")
-def runs(demo_small, demo_small_path, tmp_path_factory):
-    root = tmp_path_factory.mktemp("predict-runs")
-    return {model: train_tiny(demo_small, demo_small_path, model, root / model)
-            for model in ("symmetry", "core")}
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +56,14 @@ def nacl_cif() -> str:
 
 
 def test_files_in_a_real_format_give_the_models_probability(symmetry, demo_small, tmp_path):
+    """Unaligned, a file of a dataset spectrum is exactly that spectrum (alignment: test_alignment)."""
     for index in multi_element_samples(demo_small, 3):
         rows = demo_small.rows_for_samples([index])
         paths = [write_mp_json(tmp_path / f"{index}-{r}.json", CHANNELS[demo_small.channel[r]],
                                demo_small.grids[demo_small.channel[r]], demo_small.spectra[r])
                  for r in rows]
         space_group = int(demo_small.metadata.at[index, "space_group"])
-        prediction = symmetry.predict([read_spectrum(p) for p in paths], space_group=space_group)
+        prediction = symmetry.predict([read_spectrum(p) for p in paths], space_group=space_group, align=False)
         expected = model_probability(symmetry, demo_small, index)
         assert prediction.p_topological == pytest.approx(expected, abs=1e-5)
         assert symmetry.predict_sample(demo_small, index).p_topological == pytest.approx(expected, abs=1e-5)

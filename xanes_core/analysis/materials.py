@@ -5,12 +5,16 @@ problem with a person's files, space group or CIF is reported before TensorFlow 
 - **Arrays** ``(element, energy, mu)`` are taken as a *computed* K-edge spectrum (kept in its
   scale, like the Materials Project FEFF training spectra); pass a Spectrum read from a file
   for measured data so that it is normalized.
-- A **CIF** gives the space group (pymatgen, at the Materials Project's symmetry tolerance) and
-  a warning when its formula lacks an element whose spectrum was given.
+- A **CIF** gives the space group (pymatgen, at the Materials Project's symmetry tolerance).
+- The material's **formula** (given, from the CIF, or from a Materials Project download's file
+  name such as ``xas.XANES.K.Fe2O3.mp-24972.tsv``) names its elements: an element with a model
+  channel but no spectrum is reported as missing (the model was trained on materials with every
+  element's spectrum), and a spectrum of an element the formula lacks as a likely mix-up.
 """
 
 from __future__ import annotations
 
+import re
 import warnings as pywarnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +34,8 @@ SpectrumInput = Spectrum | NormalizedSpectrum | tuple[str, Sequence[float], Sequ
 MAX_CIF_BYTES = 5_000_000
 # MP's own symmetry tolerance: the training labels' space groups come from MP structures.
 CIF_SYMPREC = 0.1
+# The Materials Project website's XAS download: xas.XANES.<edge>.<formula>.<material id>.<ext>
+_MP_DOWNLOAD_NAME = re.compile(r"^xas\.XANES\.[A-Za-z0-9]+\.([A-Za-z0-9()]+)\.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,6 +110,7 @@ class MaterialInput:
     spectra: tuple[ElementSpectrum, ...]
     space_group: int | None
     warnings: tuple[str, ...]
+    missing_elements: tuple[str, ...] = ()
 
 
 def material_from_dataset(dataset: XanesDataset, index: int) -> MaterialInput:
@@ -123,11 +130,12 @@ def material_from_dataset(dataset: XanesDataset, index: int) -> MaterialInput:
 
 
 def prepare_material(spectra: Sequence[SpectrumInput], space_group: int | str | None = None,
-                     cif: str | bytes | Path | None = None) -> MaterialInput:
-    """Normalize and resample every spectrum, settle the space group, collect warnings.
+                     cif: str | bytes | Path | None = None, formula: str | None = None) -> MaterialInput:
+    """Normalize and resample every spectrum, settle the space group, collect warnings and the
+    elements of the material's formula that have no spectrum (see module doc).
 
     Refuses an empty list, an element given twice, a space group outside 1-230, a malformed
-    CIF and a space group given together with a CIF.
+    CIF or formula and a space group given together with a CIF.
     """
     if not spectra:
         raise XanesError("Give at least one spectrum (one per absorbing element of the material).")
@@ -143,18 +151,63 @@ def prepare_material(spectra: Sequence[SpectrumInput], space_group: int | str | 
                                        mu, coverage, normalized))
     _check_unique(entries)
     number = validate_space_group(space_group) if space_group is not None else None
+    named = [("the formula given", formula_elements(formula))] if formula else []
     if cif is not None:
-        number, formula = space_group_from_cif(cif)
-        missing = sorted({e.element for e in entries} - set(_formula_elements(formula)))
-        if missing:
-            messages.append(f"The CIF ({formula}) has no {', '.join(missing)}: is it the same material?")
-    return MaterialInput(tuple(entries), number, tuple(messages))
+        number, cif_formula = space_group_from_cif(cif)
+        named.append((f"The CIF ({cif_formula})", formula_elements(cif_formula)))
+    named += [(f"The file name {name}", found) for name, found in _named_in_file_names(spectra)]
+    missing = _missing_elements(entries, named, messages)
+    return MaterialInput(tuple(entries), number, tuple(messages), missing)
 
 
-def _formula_elements(formula: str) -> list[str]:
+def formula_elements(formula: str) -> tuple[str, ...]:
+    """The element symbols of a chemical formula; XanesError when it is not one."""
     from pymatgen.core import Composition
 
-    return [element.symbol for element in Composition(formula).elements]
+    try:
+        with pywarnings.catch_warnings():
+            pywarnings.simplefilter("ignore")
+            return tuple(element.symbol for element in Composition(formula).elements)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise XanesError(f"'{formula}' is not a chemical formula.") from None
+
+
+def formula_from_name(name: str) -> str | None:
+    """The formula in a Materials Project download's file name (``xas.XANES.K.Fe2O3.mp-24972.tsv``)."""
+    found = _MP_DOWNLOAD_NAME.match(Path(name).name)
+    return found.group(1) if found else None
+
+
+def _named_in_file_names(spectra: Sequence[SpectrumInput]) -> list[tuple[str, tuple[str, ...]]]:
+    found = []
+    for item in spectra:
+        formula = formula_from_name(item.name) if isinstance(item, Spectrum) else None
+        if formula:
+            try:
+                found.append((item.name, formula_elements(formula)))
+            except XanesError:
+                continue  # a file name that only looks like a download says nothing
+    return found
+
+
+def _missing_elements(entries: Sequence[ElementSpectrum], named: list[tuple[str, tuple[str, ...]]],
+                      messages: list[str]) -> tuple[str, ...]:
+    """Elements with a model channel that the first formula names and no spectrum covers; every
+    formula that lacks a given spectrum's element adds a warning."""
+    given = {entry.element for entry in entries}
+    for source, elements in named:
+        foreign = sorted(given - set(elements))
+        if foreign:
+            messages.append(f"{source[:1].upper()}{source[1:]} has no {', '.join(foreign)}: is it the same material?")
+    if not named:
+        return ()
+    source, elements = named[0]
+    missing = tuple(e for e in elements if e in CHANNELS and e not in given)
+    if missing:
+        messages.append(f"{source[:1].upper()}{source[1:]} names {', '.join(missing)} too, but no "
+                        f"{', '.join(missing)} spectrum was given: the model was trained on materials with "
+                        "every element's spectrum, so the probability may be off.")
+    return missing
 
 
 def _check_unique(entries: Sequence[ElementSpectrum]) -> None:

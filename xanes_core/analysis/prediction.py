@@ -22,9 +22,14 @@ Choices (the Predict page and the CLI show their consequences):
   ``p_topological - p_without``: positive means the spectrum pushes towards topological.
   With a single element nothing is left after removal, so no contribution is reported.
 - **Nearest training materials**: Euclidean distance in the model's penultimate-layer
-  embedding (what its last layer separates), over the run's training split. Needs the run's
+  embedding (what its last layer separates), among the run's training materials that contain
+  every uploaded element (if none does, those that share the most of them). Needs the run's
   dataset; if it is gone or changed, predictions still work and a warning says why none are
   listed.
+- **Trust**: before scoring, every uploaded spectrum is aligned to the training spectra of its
+  element and judged against them (:mod:`xanes_core.analysis.domain`): the prediction reports
+  the shift, the similarity to the nearest training spectrum, whether the material lies inside
+  the training data, and the elements its formula names without a spectrum.
 """
 
 
@@ -36,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from xanes_core.analysis.domain import DomainCheck, check_spectra
 from xanes_core.analysis.materials import (
     ElementSpectrum,
     MaterialInput,
@@ -43,8 +49,10 @@ from xanes_core.analysis.materials import (
     material_from_dataset,
     prepare_material,
 )
+from xanes_core.analysis.matching import SpectrumLibrary
 from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import channel_index
+from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
 from xanes_core.errors import DatasetError, RunError, XanesError
 from xanes_core.learn.features import pack, pack_rows
 
@@ -92,6 +100,10 @@ class Prediction:
     run_dir: str = ""
     model: str = ""
     nearest_space: str = NEAREST_SPACE
+    alignment: dict[str, float] = field(default_factory=dict)
+    similarity: dict[str, float | None] = field(default_factory=dict)
+    in_domain: bool | None = None
+    missing_elements: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no arrays; coverage per element instead)."""
@@ -110,56 +122,88 @@ class Prediction:
             "nearest_space": self.nearest_space,
             "run_dir": self.run_dir,
             "model": self.model,
+            "alignment": dict(self.alignment),
+            "similarity": dict(self.similarity),
+            "in_domain": self.in_domain,
+            "missing_elements": list(self.missing_elements),
         }
 
 
-class _TrainingReference:
-    """Training-split embeddings and metadata, for the nearest-materials list."""
+class _TrainingNeighbours:
+    """Training-split embeddings, elements and metadata, for the nearest-materials list."""
 
     def __init__(self, run: "LoadedRun", dataset: XanesDataset) -> None:
         self.samples = run.splits["train"]
         self.embedding = run.classifier.embed(pack(dataset, self.samples))
+        self.presence = dataset.presence()[self.samples]
         self.metadata = dataset.metadata.iloc[self.samples].reset_index(drop=True)
 
-    def nearest(self, point: np.ndarray, count: int) -> tuple[Neighbour, ...]:
-        distance = np.linalg.norm(self.embedding - point[None, :], axis=1)
-        order = np.argsort(distance, kind="stable")[:count]
-        return tuple(
-            Neighbour(sample_index=int(self.samples[i]), sample_id=str(self.metadata.at[i, "sample_id"]),
-                      formula=str(self.metadata.at[i, "formula"]),
-                      label=CLASS_NAMES[int(self.metadata.at[i, "label"])],
-                      space_group=int(self.metadata.at[i, "space_group"]), distance=float(distance[i]))
-            for i in order)
+    def nearest(self, point: np.ndarray, elements: Sequence[str], count: int) -> tuple[tuple[Neighbour, ...], str]:
+        """The ``count`` closest training materials among those with the given elements, and
+        what they were drawn from (for ``nearest_space``)."""
+        shared = self.presence[:, [channel_index(e) for e in elements]].sum(axis=1)
+        most = int(shared.max(initial=0))
+        if most == 0:
+            return (), f"{NEAREST_SPACE}; no training material has {', '.join(elements)}"
+        pool = np.flatnonzero(shared == most)
+        which = ("materials that contain " + ", ".join(elements) if most == len(elements) else
+                 f"materials sharing {most} of the {len(elements)} elements (none has all)")
+        distance = np.linalg.norm(self.embedding[pool] - point[None, :], axis=1)
+        closest = np.argsort(distance, kind="stable")[:count]
+        return tuple(self._neighbour(int(pool[k]), float(distance[k])) for k in closest), f"{NEAREST_SPACE}, {which}"
+
+    def _neighbour(self, i: int, distance: float) -> Neighbour:
+        row = self.metadata.iloc[i]
+        return Neighbour(sample_index=int(self.samples[i]), sample_id=str(row["sample_id"]),
+                         formula=str(row["formula"]), label=CLASS_NAMES[int(row["label"])],
+                         space_group=int(row["space_group"]), distance=distance)
+
+
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A material made ready for the model: aligned spectra, space group, warnings so far."""
+
+    check: DomainCheck
+    space_group: int | None
+    warnings: tuple[str, ...]
 
 
 class Predictor:
     """A loaded CNN run, ready to predict single materials (load once, predict many times).
 
     ``dataset``: the run's dataset if the caller already holds it (the dashboard does);
-    otherwise it is loaded from the run's config for the nearest-materials list.
+    otherwise it is loaded from the run's config for the nearest materials and the similarity
+    of each spectrum to the training spectra.
     """
 
     def __init__(self, run_dir: str | Path, dataset: XanesDataset | None = None,
                  n_nearest: int = N_NEAREST) -> None:
         from xanes_core.learn.config import CNN_TYPES
-        from xanes_core.learn.runs import check_run_dataset, load_run, load_run_dataset
 
-        self.run = load_run(run_dir)
-        if self.run.model_type not in CNN_TYPES:
-            raise RunError(f"Run {self.run.run_dir.name} is an {self.run.model_type} baseline; "
-                           "prediction from files needs a CNN run (symmetry or core).")
+        self.run = load_run_checked(run_dir, CNN_TYPES)
         self.model_type = self.run.model_type
         self.n_nearest = n_nearest
-        self.reference: _TrainingReference | None = None
-        self.reference_note: str | None = None
+        self.neighbours: _TrainingNeighbours | None = None
+        self.library: SpectrumLibrary | None = None
+        self.data_note: str | None = None
+        dataset = self._training_dataset(dataset)
+        self.energy_reference = _energy_reference(self.run, dataset)
+        if dataset is not None:
+            self.neighbours = _TrainingNeighbours(self.run, dataset)
+            self.library = SpectrumLibrary(dataset, self.run.splits["train"], means=self.energy_reference.mean)
+
+    def _training_dataset(self, dataset: XanesDataset | None) -> XanesDataset | None:
+        """The run's dataset (checked), or None with :attr:`data_note` saying why."""
+        from xanes_core.learn.runs import check_run_dataset, load_run_dataset
+
         try:
             if dataset is None:
-                dataset = load_run_dataset(self.run)
-            else:
-                check_run_dataset(self.run, dataset)
-            self.reference = _TrainingReference(self.run, dataset)
+                return load_run_dataset(self.run)
+            check_run_dataset(self.run, dataset)
+            return dataset
         except (DatasetError, RunError) as exc:
-            self.reference_note = f"Nearest training materials unavailable: {exc}"
+            self.data_note = f"Nearest training materials unavailable: {exc}"
+            return None
 
     @property
     def threshold(self) -> float:
@@ -175,9 +219,10 @@ class Predictor:
         return self.model_type == "symmetry"
 
     def predict(self, spectra: Sequence[SpectrumInput], space_group: int | None = None,
-                cif: str | bytes | Path | None = None) -> Prediction:
+                cif: str | bytes | Path | None = None, formula: str | None = None,
+                align: bool = True) -> Prediction:
         """Score one material from its spectra (one per absorbing element); see module doc."""
-        return self.predict_material(prepare_material(spectra, space_group, cif))
+        return self.predict_material(prepare_material(spectra, space_group, cif, formula), align=align)
 
     def predict_sample(self, dataset: XanesDataset, sample_index: int) -> Prediction:
         """Score a material of a dataset (its stored grid spectra; its space group if the model uses it)."""
@@ -186,8 +231,36 @@ class Predictor:
             material = replace(material, space_group=None)
         return self.predict_material(material)
 
-    def predict_material(self, material: MaterialInput) -> Prediction:
-        """Score a prepared material (see :func:`prepare_material`)."""
+    def predict_material(self, material: MaterialInput, align: bool = True) -> Prediction:
+        """Score a prepared material (see :func:`prepare_material`); ``align=False`` keeps every
+        spectrum at its own energies."""
+        prepared = self.prepare(material, align)
+        entries = prepared.check.spectra
+        messages = list(prepared.warnings)
+        probabilities, embedding = self._score(entries, prepared.space_group)
+        p, threshold = float(probabilities[0]), self.threshold
+        contributions = ({e.element: Contribution(float(q), p - float(q))
+                          for e, q in zip(entries, probabilities[1:])} if len(entries) > 1 else {})
+        note = None if len(entries) > 1 else (
+            "Contributions need at least two elements: removing the only spectrum leaves no input.")
+        elements = tuple(e.element for e in entries)
+        nearest: tuple[Neighbour, ...] = ()
+        space = NEAREST_SPACE
+        if self.neighbours is None:
+            messages.append(self.data_note or "Nearest training materials unavailable.")
+        else:
+            nearest, space = self.neighbours.nearest(embedding, elements, self.n_nearest)
+        return Prediction(
+            p_topological=p, label=CLASS_NAMES[int(p >= threshold)], threshold=threshold,
+            elements=elements, space_group=prepared.space_group,
+            contributions=contributions, contributions_note=note, warnings=tuple(messages),
+            nearest=nearest, spectra={e.element: e for e in entries},
+            run_dir=str(self.run.run_dir), model=self.model_type, nearest_space=space,
+            alignment=prepared.check.alignment, similarity=prepared.check.similarity,
+            in_domain=prepared.check.in_domain, missing_elements=material.missing_elements)
+
+    def prepare(self, material: MaterialInput, align: bool = True) -> _Prepared:
+        """Settle the space group, align and judge the spectra; no model call yet."""
         messages = list(material.warnings)
         space_group = material.space_group
         if space_group is None and self.needs_space_group:
@@ -195,28 +268,19 @@ class Predictor:
                              "a space group number or a CIF (a core run predicts from spectra alone).")
         if space_group is not None and not self.needs_space_group:
             messages.append(f"The {self.model_type} model does not use the space group ({space_group}).")
-        entries = material.spectra
-        for entry in entries:
-            if not self.run.standardizer.fitted[channel_index(entry.element)]:
-                messages.append(f"{entry.element}: no training material has this element; the model "
-                                "has never seen its spectra, so treat the result with care.")
-        probabilities, embedding = self._score(entries, space_group)
-        p, threshold = float(probabilities[0]), self.threshold
-        contributions = ({e.element: Contribution(float(q), p - float(q))
-                          for e, q in zip(entries, probabilities[1:])} if len(entries) > 1 else {})
-        note = None if len(entries) > 1 else (
-            "Contributions need at least two elements: removing the only spectrum leaves no input.")
-        if self.reference is None:
-            messages.append(self.reference_note or "Nearest training materials unavailable.")
-            nearest: tuple[Neighbour, ...] = ()
-        else:
-            nearest = self.reference.nearest(embedding, self.n_nearest)
-        return Prediction(
-            p_topological=p, label=CLASS_NAMES[int(p >= threshold)], threshold=threshold,
-            elements=tuple(e.element for e in entries), space_group=space_group,
-            contributions=contributions, contributions_note=note, warnings=tuple(messages),
-            nearest=nearest, spectra={e.element: e for e in entries},
-            run_dir=str(self.run.run_dir), model=self.model_type)
+        check = check_spectra(material.spectra, self.energy_reference, self.library, align)
+        return _Prepared(check, space_group, tuple(messages) + check.warnings)
+
+    def probabilities(self, prepared: Sequence[_Prepared]) -> np.ndarray:
+        """p(topological) of many prepared materials in one model call (batch prediction)."""
+        entries = [p.check.spectra for p in prepared]
+        channels = np.array([channel_index(e.element) for group in entries for e in group], dtype=np.int64)
+        spectra = np.stack([e.mu for group in entries for e in group])
+        row_sample = np.repeat(np.arange(len(entries)), [len(group) for group in entries])
+        groups = (None if not self.needs_space_group
+                  else np.array([p.space_group for p in prepared], dtype=np.int64))
+        X = pack_rows(spectra, channels, row_sample, len(entries), groups)
+        return self.run.classifier.predict_proba(X)[:, 1]
 
     def _score(self, entries: Sequence[ElementSpectrum],
                space_group: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -232,3 +296,28 @@ class Predictor:
         X = pack_rows(spectra[picked], channels[picked], row_sample, len(variants), groups)
         probabilities, embedding = self.run.classifier.predict_with_embedding(X)
         return probabilities, embedding[0]
+
+
+def load_run_checked(run_dir: str | Path, cnn_types: Sequence[str]) -> "LoadedRun":
+    """The run, refused unless it is a CNN run (baselines score whole dataset splits)."""
+    from xanes_core.learn.runs import load_run
+
+    run = load_run(run_dir)
+    if run.model_type not in cnn_types:
+        raise RunError(f"Run {run.run_dir.name} is an {run.model_type} baseline; "
+                       "prediction from files needs a CNN run (symmetry or core).")
+    return run
+
+
+def _energy_reference(run: "LoadedRun", dataset: XanesDataset | None) -> EnergyReference:
+    """The run's stored energy reference; for a run saved before it existed, the training
+    split's (or, without the dataset, the standardizer's training means with no thresholds)."""
+    try:
+        return EnergyReference.load(run.run_dir / REFERENCE_FILE)
+    except RunError:
+        if dataset is not None:
+            return EnergyReference.fit_dataset(dataset, run.splits["train"])
+        standardizer = run.standardizer
+        return EnergyReference(mean=standardizer.mean, count=standardizer.fitted.astype(np.int64),
+                               threshold=np.full(len(standardizer.fitted), np.nan, dtype=np.float32),
+                               pooled_threshold=float("nan"))
