@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from xanes_core.analysis.materials import prepare_material
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import CHANNELS, channel_index
+from xanes_core.data.preprocess import resample
 from xanes_core.learn.training import Trainer, TrainingConfig
 
 UNLABELLED = -1
@@ -25,6 +27,26 @@ def train_tiny(dataset, dataset_path, model, out):
     final = Trainer(config, out=out, dataset=dataset).start().join()
     assert final.status == "completed", final.message
     return out
+
+
+def load_real_feff(fixtures_dir):
+    """(mp_id, formula, space group, energy, mu) of the real Cu FEFF spectra (skip when absent)."""
+    folder = fixtures_dir.parent / "data" / "real_feff"
+    if not (folder / "cu_feff_materials.npz").is_file():
+        pytest.skip(f"real FEFF Cu spectra not found in {folder}")
+    with np.load(folder / "cu_feff_materials.npz", allow_pickle=False) as npz:
+        ids, formulas, energy, mu = (npz[k] for k in ("mp_id", "formula", "energy", "mu"))
+    groups = pd.read_csv(folder / "cu_materials_formula_sg.csv").set_index("mp_id")
+    space_group = groups.reindex(ids)["spacegroup_symprec0.1"].to_numpy()
+    return ids.astype(str), formulas.astype(str), space_group, energy.astype(np.float64), mu.astype(np.float64)
+
+
+def feff_dataset(real_feff) -> XanesDataset:
+    """The real Cu FEFF spectra as an unlabelled dataset, each resampled on the Cu grid as computed."""
+    ids, formulas, groups, energy, mu = real_feff
+    resampled = [resample(e, m, "Cu") for e, m in zip(energy, mu)]
+    return library(ids, formulas, ["Cu"] * len(ids), [r[0] for r in resampled],
+                   [r[1] for r in resampled], groups)
 
 
 def library(ids, formulas, elements, spectra, coverage, space_groups=None) -> XanesDataset:

@@ -64,6 +64,16 @@ def test_prints_one_json_object(run_dir, files, tmp_path):
     assert set(out["contributions"]["Co"]) == {"p_without", "delta"}
     assert out["space_group"] == 166 and any("has no Fe" in w for w in out["warnings"])
     assert out["nearest"] and out["model"] == "symmetry"
+    assert set(out["alignment"]) == set(out["similarity"]) == {"Co", "Fe"}
+    assert out["in_domain"] in (True, False) and out["missing_elements"] == ["Li", "O"]
+
+
+def test_formula_and_no_align(run_dir, files):
+    result = predict_cli("--run", run_dir, files["Co"], "--space-group", "166", "--formula", "LiCoO2", "--no-align")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["alignment"] == {"Co": 0.0} and out["missing_elements"] == ["Li", "O"]
+    assert any("names Li, O too" in w for w in out["warnings"])
 
 
 @pytest.mark.parametrize("case", ["l-edge", "space-group", "cif", "missing-file"])

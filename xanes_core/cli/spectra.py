@@ -1,6 +1,7 @@
-"""Spectrum commands: ``read`` (what the readers make of one file) and ``predict`` (one material).
+"""Spectrum commands: ``read`` (what the readers make of one file), ``match`` (the dataset
+materials whose spectra look most like it) and ``predict`` (one material).
 
-Both take the choices the Predict page asks for when a file leaves them open: the absorbing
+All take the choices the Predict page asks for when a file leaves them open: the absorbing
 element, the edge, the energy and mu columns of an ambiguous column file, the group of an
 Athena project. Files, space group and CIF are checked before a run is loaded, so these input
 errors are reported without importing TensorFlow.
@@ -32,8 +33,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     symmetry = predict.add_mutually_exclusive_group()
     symmetry.add_argument("--space-group", metavar="N", help="space group number (1-230)")
     symmetry.add_argument("--cif", metavar="FILE", help="crystal structure; its space group is used")
+    predict.add_argument("--formula", metavar="FORMULA",
+                         help="the material's formula: its elements without a spectrum are reported")
     _add_file_choices(predict, per_file=True)
+    _add_no_align(predict)
     predict.set_defaults(handler=predict_material)
+
+    match = commands.add_parser("match", help="the dataset materials whose spectra look most like one file")
+    match.add_argument("--dataset", required=True, metavar="DIR", help="a dataset folder (the library)")
+    match.add_argument("file", metavar="FILE", help="a K-edge spectrum file")
+    match.add_argument("--top", type=int, metavar="K", help="how many matches to list (default 10)")
+    _add_file_choices(match, per_file=False)
+    _add_no_align(match)
+    match.set_defaults(handler=match_file)
+
+
+def _add_no_align(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-align", action="store_true",
+                        help="keep each spectrum at its own energies (no alignment to the data's edge)")
 
 
 def _add_file_choices(parser: argparse.ArgumentParser, per_file: bool) -> None:
@@ -85,5 +102,22 @@ def predict_material(args: argparse.Namespace) -> dict[str, Any]:
     from xanes_core.analysis.prediction import Predictor
 
     spectra = [_read(path, element, args) for path, element in zip(args.files, _elements_per_file(args))]
-    material = prepare_material(spectra, args.space_group, Path(args.cif) if args.cif is not None else None)
-    return Predictor(args.run).predict_material(material).to_dict()
+    material = prepare_material(spectra, args.space_group, Path(args.cif) if args.cif is not None else None,
+                                args.formula)
+    return Predictor(args.run).predict_material(material, align=not args.no_align).to_dict()
+
+
+def match_file(args: argparse.Namespace) -> dict[str, Any]:
+    """``seconds``: the search itself, once the dataset is loaded and its features computed."""
+    from xanes_core.analysis.matching import DEFAULT_TOP, SpectrumLibrary
+    from xanes_core.data.dataset import XanesDataset
+    from xanes_core.io import normalize_for_model
+
+    top = DEFAULT_TOP if args.top is None else args.top
+    if top < 1:
+        raise XanesError(f"--top must be at least 1 (got {top}).")
+    spectrum = _read(args.file, args.element, args)
+    normalized = normalize_for_model(spectrum)
+    library = SpectrumLibrary(XanesDataset.load(args.dataset))
+    return library.match(normalized.energy, normalized.mu_norm, normalized.element, top=top,
+                         align=not args.no_align, is_computed=spectrum.is_computed).to_dict()
