@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.analysis.helpers import feff_dataset, load_real_feff, train_tiny
+from tests.analysis.helpers import feff_database, real_feff_or_skip, train_tiny
+from xanes_core.data.dataset import XanesDataset
 
 
 @pytest.fixture(scope="package")
@@ -17,11 +18,11 @@ def runs(demo_small, demo_small_path, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def real_feff(fixtures_dir):
-    """(mp_id, formula, space group, energy, mu) of the real Cu FEFF spectra."""
-    return load_real_feff(fixtures_dir)
+    """The 2,589 real Cu FEFF spectra (mp_id, formula, space_group, energy, mu)."""
+    return real_feff_or_skip(fixtures_dir)
 
 
 @pytest.fixture(scope="session")
-def feff_library(real_feff):
-    """The real Cu FEFF spectra as a dataset, each resampled on the Cu grid as computed."""
-    return feff_dataset(real_feff)
+def feff_library(real_feff, tmp_path_factory):
+    """The real Cu FEFF spectra as a dataset made by build-dataset from FEFF xmu.dat files."""
+    return XanesDataset.load(feff_database(real_feff, tmp_path_factory.mktemp("feff-database")))

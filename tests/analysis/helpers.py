@@ -8,17 +8,18 @@ reference library is.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.sources.feff_files import RealFeff, load_real_feff, write_xmu
 from xanes_core.analysis.materials import prepare_material
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.dataset import UNLABELLED, XanesDataset
 from xanes_core.data.elements import CHANNELS, channel_index
-from xanes_core.data.preprocess import resample
 from xanes_core.learn.training import Trainer, TrainingConfig
-
-UNLABELLED = -1
+from xanes_core.sources.local_files import MANIFEST_COLUMNS, build_local_dataset
 
 
 def train_tiny(dataset, dataset_path, model, out):
@@ -29,43 +30,39 @@ def train_tiny(dataset, dataset_path, model, out):
     return out
 
 
-def load_real_feff(fixtures_dir):
-    """(mp_id, formula, space group, energy, mu) of the real Cu FEFF spectra (skip when absent)."""
+def real_feff_or_skip(fixtures_dir: Path) -> RealFeff:
+    """The real Cu FEFF spectra of ``../shared/data/real_feff`` (skip when absent)."""
     folder = fixtures_dir.parent / "data" / "real_feff"
     if not (folder / "cu_feff_materials.npz").is_file():
         pytest.skip(f"real FEFF Cu spectra not found in {folder}")
-    with np.load(folder / "cu_feff_materials.npz", allow_pickle=False) as npz:
-        ids, formulas, energy, mu = (npz[k] for k in ("mp_id", "formula", "energy", "mu"))
-    groups = pd.read_csv(folder / "cu_materials_formula_sg.csv").set_index("mp_id")
-    space_group = groups.reindex(ids)["spacegroup_symprec0.1"].to_numpy()
-    return ids.astype(str), formulas.astype(str), space_group, energy.astype(np.float64), mu.astype(np.float64)
+    return load_real_feff(folder)
 
 
-def feff_dataset(real_feff) -> XanesDataset:
-    """The real Cu FEFF spectra as an unlabelled dataset, each resampled on the Cu grid as computed."""
-    ids, formulas, groups, energy, mu = real_feff
-    resampled = [resample(e, m, "Cu") for e, m in zip(energy, mu)]
-    return library(ids, formulas, ["Cu"] * len(ids), [r[0] for r in resampled],
-                   [r[1] for r in resampled], groups)
-
-
-def library(ids, formulas, elements, spectra, coverage, space_groups=None) -> XanesDataset:
-    """An unlabelled dataset of single-element materials (a reference library)."""
-    n = len(ids)
-    metadata = pd.DataFrame({
-        "sample_id": list(ids), "formula": list(formulas), "elements": [[e] for e in elements],
-        "space_group": space_groups if space_groups is not None else np.ones(n, dtype=int),
-        "crystal_system": "", "point_group": "", "label": UNLABELLED, "source": "test library",
-        "split": None})
-    return XanesDataset(spectra=np.stack(spectra), sample_index=np.arange(n),
-                        channel=[channel_index(e) for e in elements], coverage=coverage, metadata=metadata)
+def feff_database(real_feff: RealFeff, folder: Path) -> Path:
+    """The real FEFF spectra written as the ``xmu.dat`` files FEFF leaves, listed in a manifest
+    without labels, and built into a dataset by ``build-dataset``: a user's own reference library."""
+    lines = [",".join(MANIFEST_COLUMNS)]
+    for mp_id, formula, group, energy, mu in zip(real_feff.mp_id, real_feff.formula, real_feff.space_group,
+                                                 real_feff.energy, real_feff.mu):
+        write_xmu(folder / "feff" / f"{mp_id}.xmu.dat", energy, mu)
+        lines.append(f"{mp_id},{formula},{group},,Cu,feff/{mp_id}.xmu.dat")
+    (folder / "manifest.csv").write_text("\n".join(lines) + "\n")
+    result = build_local_dataset(folder / "manifest.csv", folder / "dataset")
+    assert result.n_samples == len(real_feff.mp_id), result.dropped
+    return result.path
 
 
 def library_of_files(spectra) -> XanesDataset:
-    """A library of read spectrum files, prepared as the Predict page prepares uploads."""
+    """An unlabelled dataset of read spectrum files (one material each, named after the file),
+    prepared as the Predict page prepares uploads."""
     entries = [prepare_material([s]).spectra[0] for s in spectra]
-    return library([s.name for s in spectra], [s.name for s in spectra], [e.element for e in entries],
-                   [e.mu for e in entries], [e.coverage for e in entries])
+    metadata = pd.DataFrame({
+        "sample_id": [s.name for s in spectra], "formula": "", "elements": [[e.element] for e in entries],
+        "space_group": 0, "crystal_system": "", "point_group": "", "label": UNLABELLED,
+        "source": "test library", "split": None})
+    return XanesDataset(spectra=np.stack([e.mu for e in entries]), sample_index=np.arange(len(entries)),
+                        channel=[channel_index(e.element) for e in entries],
+                        coverage=[e.coverage for e in entries], metadata=metadata)
 
 
 def unseen_element(predictor) -> str:

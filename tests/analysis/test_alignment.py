@@ -24,7 +24,7 @@ def held_out(feff_library):
 
 
 def test_coarse_alignment_brings_shifted_copies_back(feff_library, real_feff):
-    _, _, _, energy, mu = real_feff
+    energy, mu = real_feff.energy.astype(float), real_feff.mu.astype(float)
     mean = feff_library.spectra.mean(axis=0)
     for i in np.random.default_rng(5).choice(len(energy), 20, replace=False):
         unshifted = coarse_shift(energy[i], mu[i], "Cu", mean)
@@ -34,7 +34,7 @@ def test_coarse_alignment_brings_shifted_copies_back(feff_library, real_feff):
 
 def test_refined_alignment_brings_shifted_copies_back_to_the_nearest_other_material(held_out, real_feff):
     library, rows = held_out
-    _, _, _, energy, mu = real_feff
+    energy, mu = real_feff.energy.astype(float), real_feff.mu.astype(float)
     for i in rows:
         unshifted = library.nearest(energy[i], mu[i], "Cu")
         assert unshifted.sample_index != i
@@ -45,7 +45,7 @@ def test_refined_alignment_brings_shifted_copies_back_to_the_nearest_other_mater
 
 
 def test_a_spectrum_that_covers_part_of_the_grid_is_aligned_on_what_it_covers(feff_library, real_feff):
-    _, _, _, energy, mu = real_feff
+    energy, mu = real_feff.energy.astype(float), real_feff.mu.astype(float)
     mean = feff_library.spectra.mean(axis=0)
     short = energy[11] < energy[11][0] + 45.0  # edge and the first ~30 eV above it only
     unshifted = coarse_shift(energy[11][short], mu[11][short], "Cu", mean)
@@ -58,7 +58,7 @@ def test_a_spectrum_that_covers_part_of_the_grid_is_aligned_on_what_it_covers(fe
 def test_predictions_of_shifted_copies_agree(runs, held_out, real_feff):
     """A real FEFF spectrum and its copies shifted by up to +/-30 eV get the same probability."""
     predictor = Predictor(runs["core"])
-    _, _, _, energy, mu = real_feff
+    energy, mu = real_feff.energy.astype(float), real_feff.mu.astype(float)
     for i in held_out[1][:3]:
         reference = predictor.predict([("Cu", energy[i], mu[i])])
         for shift in SHIFTS_EV:

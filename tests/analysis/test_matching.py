@@ -34,7 +34,7 @@ def plain_rank(dataset, rows, energy, mu, element, wanted_rows) -> int:
 
 
 def test_a_spectrum_finds_its_own_material_first_among_its_siblings(cu_library, real_feff):
-    ids, _, _, energy, mu = real_feff
+    ids, energy, mu = real_feff.mp_id, real_feff.energy.astype(float), real_feff.mu.astype(float)
     for i in np.random.default_rng(7).choice(len(ids), 12, replace=False):
         for shift in (0.0, -23.5, 30.0):
             result = cu_library.match(energy[i] + shift, mu[i], "Cu", top=3, is_computed=True)
@@ -70,7 +70,7 @@ def test_computed_fe_metal_finds_the_measured_fe_foil_where_plain_correlation_do
 
 
 def test_json_keys_and_refusals(cu_library, real_feff):
-    ids, _, _, energy, mu = real_feff
+    ids, energy, mu = real_feff.mp_id, real_feff.energy.astype(float), real_feff.mu.astype(float)
     out = cu_library.match(energy[0], mu[0], "Cu", top=2, is_computed=True).to_dict()
     assert list(out) == ["element", "is_computed", "shift_ev", "matches", "seconds"]
     assert list(out["matches"][0]) == ["sample_id", "formula", "label", "similarity", "shift_ev"]
@@ -83,7 +83,7 @@ def test_json_keys_and_refusals(cu_library, real_feff):
 
 
 def test_without_alignment_the_spectrum_is_compared_where_it_is(cu_library, real_feff):
-    ids, _, _, energy, mu = real_feff
+    ids, energy, mu = real_feff.mp_id, real_feff.energy.astype(float), real_feff.mu.astype(float)
     result = cu_library.match(energy[3] + 25.0, mu[3], "Cu", top=1, align=False)
     assert result.shift_ev == 0.0 and abs(result.matches[0].shift_ev) <= RESIDUAL_EV + RESIDUAL_STEP_EV
     assert result.matches[0].sample_id != ids[3] and result.matches[0].similarity < 0.95
@@ -91,7 +91,7 @@ def test_without_alignment_the_spectrum_is_compared_where_it_is(cu_library, real
 
 
 def test_similarity_features_are_correlations(real_feff):
-    _, _, _, energy, mu = real_feff
+    energy, mu = real_feff.energy.astype(float), real_feff.mu.astype(float)
     rows = features(np.stack([np.interp(np.linspace(8970, 9040, 200), e, m) for e, m in zip(energy[:4], mu[:4])]))
     assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
     assert np.allclose(rows @ rows.T, (rows @ rows.T).T) and features(np.ones((1, 200))).sum() == 0

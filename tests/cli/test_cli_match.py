@@ -1,5 +1,5 @@
 """``python -m xanes_core match --dataset DIR FILE [--element EL] [--top K] [--no-align]`` against
-a library of the real Cu FEFF spectra."""
+a library built with ``build-dataset`` from the real Cu FEFF spectra."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.analysis.helpers import feff_dataset, load_real_feff
+from tests.analysis.helpers import feff_database, real_feff_or_skip
 from tests.helpers import run_command
 from xanes_core.errors import XanesError
 
@@ -18,7 +18,8 @@ NEAR_METALLIC_CU = {"mp-1232365", "mp-1213626"}  # Cu27CO, Cu64O: the set has no
 
 @pytest.fixture(scope="module")
 def library_dir(fixtures_dir, tmp_path_factory):
-    return str(feff_dataset(load_real_feff(fixtures_dir)).save(tmp_path_factory.mktemp("library") / "cu-feff"))
+    """The real Cu FEFF spectra as FEFF xmu.dat files, built into a dataset with build-dataset."""
+    return str(feff_database(real_feff_or_skip(fixtures_dir), tmp_path_factory.mktemp("library")))
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from xanes_core.analysis.alignment import coarse_shift, on_grid
-from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
+from xanes_core.data.dataset import LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS, GRID_POINTS, N_CHANNELS, channel_index
 from xanes_core.data.similarity import RESIDUAL_STEP_EV, best_over_shifts, features, residual_shifts
 from xanes_core.errors import XanesError
@@ -143,7 +143,7 @@ class SpectrumLibrary:
         k = int(np.argmax(values))
         sample = int(self.dataset.sample_index[scores.rows[i]])
         return Match(sample_index=sample, sample_id=self._ids[sample], formula=self._formulas[sample],
-                     label=CLASS_NAMES.get(int(self._labels[sample]), "unknown"),
+                     label=LABEL_NAMES[int(self._labels[sample])],
                      similarity=float(values[k]), shift_ev=round(float(shifts[k]), 2) + 0.0)
 
 
