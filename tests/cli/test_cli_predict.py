@@ -1,11 +1,14 @@
-"""``python -m xanes_core predict --run RUN_DIR FILE [FILE ...] [--space-group N | --cif FILE]``."""
+"""``python -m xanes_core predict --run RUN_DIR FILE [FILE ...] [--space-group N | --cif FILE]`` and
+``predict-batch --run RUN_DIR --manifest FILE.csv [--out FILE.csv]``."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from xanes_core.learn.training import Trainer, TrainingConfig
@@ -99,3 +102,42 @@ def test_usage_errors_exit_2(run_dir, files):
     both = predict_cli("--run", run_dir, files["Co"], "--space-group", "1", "--cif", "x.cif")
     assert both.returncode == 2 and "not allowed with" in both.stderr
     assert predict_cli(files["Co"]).returncode == 2  # --run is required
+
+
+def batch_cli(*args):
+    return subprocess.run([sys.executable, "-m", "xanes_core", "predict-batch", *args], capture_output=True, text=True)
+
+
+def test_predict_batch_writes_the_table_and_prints_the_counts(run_dir, files, tmp_path):
+    import shutil
+
+    for name in ("Co", "Fe"):
+        shutil.copy(files[name], tmp_path / Path(files[name]).name)
+    manifest = tmp_path / "mine.csv"
+    manifest.write_text("material_id,formula,space_group,label,element,file\n"
+                        f"lco,LiCoO2,166,,Co,{Path(files['Co']).name}\n"
+                        f"fe,Fe,229,trivial,Fe,{Path(files['Fe']).name}\n"
+                        "gone,Fe,229,,Fe,missing.tsv\n")
+    result = batch_cli("--run", run_dir, "--manifest", str(manifest))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert list(out) == ["n_materials", "n_predicted", "n_failed", "out", "seconds"]
+    assert (out["n_materials"], out["n_predicted"], out["n_failed"]) == (3, 2, 1)
+    assert out["out"] == str(tmp_path / "mine_predictions.csv")
+    table = pd.read_csv(out["out"], keep_default_na=False)
+    assert list(table.columns) == ["material_id", "p_topological", "label", "in_domain", "warnings"]
+    assert list(table["material_id"]) == ["lco", "fe", "gone"] and table["warnings"][2].startswith("failed: ")
+
+
+@pytest.mark.parametrize("case", ["columns", "out-is-manifest", "no-manifest"])
+def test_predict_batch_input_errors_are_one_line_before_the_model_loads(run_dir, tmp_path, case):
+    manifest = tmp_path / "bad.csv"
+    manifest.write_text("material_id,file\nx,a.xdi\n")
+    args, words = {
+        "columns": (["--manifest", str(manifest)], ["lacks column(s)"]),
+        "out-is-manifest": (["--manifest", str(manifest), "--out", str(manifest)], ["must not be the manifest"]),
+        "no-manifest": (["--manifest", str(tmp_path / "none.csv")], ["Cannot read manifest"]),
+    }[case]
+    result = batch_cli("--run", run_dir, *args)
+    assert_user_error(result, *words)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

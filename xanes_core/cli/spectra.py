@@ -47,6 +47,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_no_align(match)
     match.set_defaults(handler=match_file)
 
+    batch = commands.add_parser("predict-batch", help="predict every material of a manifest (one row per spectrum)")
+    batch.add_argument("--run", required=True, metavar="RUN_DIR", help="a completed CNN run folder")
+    batch.add_argument("--manifest", required=True, metavar="FILE.csv",
+                       help="material_id, formula, space_group, label (ignored), element, file (beside it)")
+    batch.add_argument("--out", metavar="FILE.csv", help="the table to write (default: <manifest>_predictions.csv beside it)")
+    _add_no_align(batch)
+    batch.set_defaults(handler=predict_batch)
+
 
 def _add_no_align(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-align", action="store_true",
@@ -121,3 +129,18 @@ def match_file(args: argparse.Namespace) -> dict[str, Any]:
     library = SpectrumLibrary(XanesDataset.load(args.dataset))
     return library.match(normalized.energy, normalized.mu_norm, normalized.element, top=top,
                          align=not args.no_align, is_computed=spectrum.is_computed).to_dict()
+
+
+def predict_batch(args: argparse.Namespace) -> dict[str, Any]:
+    """The manifest is read before the run is loaded: a bad one fails without TensorFlow."""
+    from xanes_core.analysis.batch import predict_manifest, write_csv
+    from xanes_core.analysis.prediction import Predictor
+    from xanes_core.sources.local_files import manifest_bytes, read_manifest
+
+    manifest = Path(args.manifest)
+    out = Path(args.out) if args.out else manifest.with_name(f"{manifest.stem}_predictions.csv")
+    if out.resolve() == manifest.resolve():
+        raise XanesError("--out must not be the manifest itself.")
+    read_manifest(manifest_bytes(manifest), manifest.name)
+    result = predict_manifest(Predictor(args.run), manifest, align=not args.no_align)
+    return result.to_dict(write_csv(result, out))

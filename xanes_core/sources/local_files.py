@@ -111,7 +111,7 @@ class _Row:
 def build_local_dataset(manifest: str | Path, out: str | Path, *, seed: int = 0) -> LocalBuildResult:
     """``build-dataset``: the manifest file and the spectrum files in its folder."""
     manifest = Path(manifest)
-    return build_dataset(_manifest_bytes(manifest), manifest.name, _in_folder(manifest.parent), out, seed=seed)
+    return build_dataset(manifest_bytes(manifest), manifest.name, files_beside(manifest.parent), out, seed=seed)
 
 
 def build_dataset(manifest: bytes, manifest_name: str, files: FileSource, out: str | Path, *,
@@ -164,7 +164,8 @@ def read_manifest(raw: bytes, name: str) -> pd.DataFrame:
     return table[list(MANIFEST_COLUMNS)].apply(lambda column: column.str.strip())
 
 
-def _manifest_bytes(path: Path) -> bytes:
+def manifest_bytes(path: Path) -> bytes:
+    """A manifest file's bytes, refused (SourceError, one line) past the size limit or unreadable."""
     try:
         _check_manifest_size(path.stat().st_size, path.name)
         return path.read_bytes()
@@ -177,11 +178,12 @@ def _check_manifest_size(size: int, name: str) -> None:
         raise SourceError(f"Manifest {name}: {size / 1e6:.0f} MB is over the {MAX_MANIFEST_BYTES / 1e6:.0f} MB limit.")
 
 
-def _in_folder(folder: Path) -> FileSource:
-    """Files beside the manifest (``file`` has passed :func:`_inside_folder`)."""
+def files_beside(folder: Path) -> FileSource:
+    """Files beside a manifest in ``folder``; None for one that is absent or whose ``file``
+    leads out of the folder (see :func:`_inside_folder`). Batch prediction reads files this way too."""
     def find(file: str) -> Path | None:
         path = folder / file
-        return path if path.is_file() else None
+        return path if _inside_folder(file) and path.is_file() else None
     return find
 
 
