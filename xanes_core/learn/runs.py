@@ -13,7 +13,9 @@
   the classifier itself (:mod:`xanes_core.learn.classifiers`, :mod:`xanes_core.learn.baselines`);
 - ``energy_reference.npz``: the training split's per-element energy reference and domain
   thresholds (:mod:`xanes_core.data.reference`), for aligning and judging predictions;
-- ``metrics.json``: the test-split evaluation (see :mod:`xanes_core.learn.evaluation`).
+- ``metrics.json``: the test-split evaluation (see :mod:`xanes_core.learn.evaluation`);
+- ``.claimed``: empty, created exclusively when the folder is given to the run, so that no
+  other run (in any process) is ever written into it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ STATUSES = ("queued", "running", "completed", "failed", "cancelled", "interrupte
 ACTIVE = ("queued", "running")
 CONFIG, STATUS, HISTORY, SPLITS_FILE = "config.json", "status.json", "history.json", "splits.npz"
 METRICS = "metrics.json"
+CLAIM = ".claimed"  # created exclusively when a folder is given to a run (see new_run_dir)
 
 
 def _now() -> str:
@@ -48,18 +51,37 @@ def _now() -> str:
 
 
 def new_run_dir(model_type: str, out: str | Path | None = None) -> Path:
-    """A fresh run folder: ``out`` if given (must not hold another run), else under runs_root()."""
+    """A fresh run folder that no other run, in this process or another, can be given.
+
+    ``out``: that folder, which must not exist yet or be empty; default: a new name under
+    runs_root(). The folder is claimed by creating :data:`CLAIM` in it exclusively (O_EXCL),
+    so two trainings started together into one cache, or with the same ``out``, never share one.
+    """
     if out is not None:
         path = Path(out)
-        if (path / CONFIG).exists():
-            raise RunError(f"{path} already holds a run; choose another --out folder.")
         if path.exists() and not path.is_dir():
             raise RunError(f"{path} exists and is not a folder.")
-    else:
+        path.mkdir(parents=True, exist_ok=True)
+        if not _claim(path):
+            raise RunError(f"{path} already holds a run or other files; choose another --out folder.")
+        return path
+    while True:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        path = runs_root() / f"{stamp}-{model_type}-{secrets.token_hex(2)}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+        path = runs_root() / f"{stamp}-{model_type}-{secrets.token_hex(3)}"
+        path.mkdir(parents=True, exist_ok=True)
+        if _claim(path):
+            return path
+
+
+def _claim(path: Path) -> bool:
+    """Claim an empty folder for one run; False if it holds anything or another run got it first."""
+    if any(entry.name != CLAIM for entry in path.iterdir()):
+        return False
+    try:
+        os.close(os.open(path / CLAIM, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
