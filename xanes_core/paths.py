@@ -1,4 +1,4 @@
-"""Where the tool keeps its datasets and runs (``cache/`` beside the package, or $XANES_CACHE)."""
+"""Where the tool keeps its datasets, runs and logs (``cache/`` beside the package, or $XANES_CACHE)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ def datasets_root() -> Path:
 
 def runs_root() -> Path:
     return cache_root() / "runs"
+
+
+def logs_root() -> Path:
+    """Where the CLI writes what must not reach the terminal: library start-up noise and the
+    tracebacks of unexpected errors."""
+    return cache_root() / "logs"
 
 
 def default_demo_path() -> Path:

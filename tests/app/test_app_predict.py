@@ -3,6 +3,7 @@ questions for files the reader cannot settle, malformed uploads are one st.error
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -105,6 +106,22 @@ def test_dataset_material_predicts_with_evidence(page: AppTest) -> None:
     assert_clean(page)
     assert page.selectbox(key="predict_sample").value != chosen
     assert 0.0 <= _probability(page) <= 1.0
+
+
+@pytest.mark.parametrize("name", ["model.keras", "standardizer.npz", "splits.npz"])
+def test_a_damaged_run_file_is_one_error_naming_it(run_cache: Path, name: str, monkeypatch) -> None:
+    damaged = shutil.copytree(run_cache / "runs" / "tiny-symmetry", run_cache / "runs" / f"damaged-{name}")
+    raw = (damaged / name).read_bytes()
+    (damaged / name).write_bytes(raw[: len(raw) // 2])  # cut short, as by a crash while copying
+    try:
+        page = _open(run_cache, monkeypatch)
+        page.selectbox(key="predict_run").set_value(str(damaged)).run()
+        assert not page.exception, [e.value for e in page.exception]
+        assert [e.value for e in page.error if name in e.value] == [
+            next(e.value for e in page.error if str(damaged / name) in e.value)]
+        assert not page.metric  # no prediction from a run that cannot be loaded
+    finally:
+        shutil.rmtree(damaged)
 
 
 def test_uploaded_file_with_a_space_group_predicts(page: AppTest, fixtures_dir: Path) -> None:

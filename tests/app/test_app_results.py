@@ -46,7 +46,7 @@ def page(trained: Path, monkeypatch) -> AppTest:
 def choose(page: AppTest, key: str, run: str) -> AppTest:
     """Select the run whose folder is named ``run`` (options show the formatted labels)."""
     box = page.selectbox(key=key)
-    return box.select_index(next(i for i, o in enumerate(box.options) if o.startswith(f"{run} "))).run()
+    return box.select_index(next(i for i, o in enumerate(box.options) if o == run or o.startswith(f"{run} "))).run()
 
 
 def test_cnn_run_shows_every_section(page: AppTest) -> None:
@@ -115,15 +115,17 @@ def test_no_completed_run_says_so(demo_cache: Path, tmp_path: Path, monkeypatch)
     assert "No completed run" in page.info[0].value
 
 
-def test_damaged_run_is_an_error_message(trained: Path, monkeypatch) -> None:
+@pytest.mark.parametrize(("name", "damage"), [(runs.HISTORY, "{not json"), (runs.METRICS, "[1, 2]"),
+                                             (runs.METRICS, '{"test": 0.9')])
+def test_damaged_run_is_an_error_message(trained: Path, monkeypatch, name: str, damage: str) -> None:
     damaged = trained / "runs" / "damaged"
     shutil.copytree(trained / "runs" / "symmetry", damaged)
-    (damaged / runs.HISTORY).write_text("{not json")
+    (damaged / name).write_text(damage)
     monkeypatch.setenv("XANES_CACHE", str(trained))
     try:
         page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/results.py").run()
         choose(page, "results_run", "damaged")
-        assert not page.exception
-        assert "history.json" in page.error[0].value
+        assert not page.exception, [e.value for e in page.exception]
+        assert str(damaged / name) in page.error[0].value
     finally:
         shutil.rmtree(damaged)

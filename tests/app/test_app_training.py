@@ -105,5 +105,17 @@ def test_bad_architecture_is_an_error_message(page: AppTest) -> None:
     assert not runs.list_runs()
 
 
+def test_a_run_with_damaged_metrics_is_listed_with_the_file_named(cache: Path) -> None:
+    run_dir = runs.new_run_dir("symmetry")
+    runs.write_config(run_dir, {"model": "symmetry", "dataset": str(cache / "datasets" / "demo"),
+                                "created": "2026-11-24T10:00:00+00:00"})
+    runs.write_status(run_dir, "completed", "finished in 3.0 s")
+    (run_dir / runs.METRICS).write_text("[1, 2]")
+    page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/training.py").run()
+    assert_clean(page)
+    (row,) = page.dataframe[0].value.to_dict("records")
+    assert row["run_id"] == run_dir.name and str(run_dir / runs.METRICS) in row["message"]
+
+
 def _stop_key(page: AppTest) -> str:
     return f"stop-{page.dataframe[0].value['run_id'].iloc[0]}"

@@ -30,6 +30,7 @@ from xanes_core.data.elements import (
     energy_grid,
 )
 from xanes_core.errors import RunError, SpectrumError
+from xanes_core.npz import read_arrays
 
 GRID_STEP_EV = (WINDOW_EV[1] - WINDOW_EV[0]) / (GRID_POINTS - 1)
 DEFAULT_SHIFTS_EV = (-1.0, 0.0, 1.0)
@@ -105,7 +106,12 @@ class Standardizer:
 
     @classmethod
     def load(cls, path: str | Path) -> "Standardizer":
-        return cls(**load_channel_arrays(path, ("mean", "scale", "fitted"), "Standardizer"))
+        """The standardizer saved at ``path``; RunError naming the file if it is damaged."""
+        standardizer = cls(**load_channel_arrays(path, ("mean", "scale", "fitted"), "Standardizer"))
+        if (standardizer.mean.shape != (N_CHANNELS, GRID_POINTS) or standardizer.fitted.shape != (N_CHANNELS,)
+                or standardizer.scale.shape[0] != N_CHANNELS):
+            raise RunError(f"{path} is damaged: its arrays do not have the standardizer's shapes.")
+        return standardizer
 
 
 def save_channel_arrays(path: str | Path, **arrays: np.ndarray) -> None:
@@ -116,15 +122,12 @@ def save_channel_arrays(path: str | Path, **arrays: np.ndarray) -> None:
 
 
 def load_channel_arrays(path: str | Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
-    """The arrays :func:`save_channel_arrays` wrote; RunError (one line) when the file is missing,
-    unreadable or made for other element channels."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if tuple(npz["channels"].tolist()) != CHANNELS:
-                raise RunError(f"{what} {path} was made for other element channels.")
-            return {key: npz[key] for key in keys}
-    except (OSError, KeyError, ValueError, EOFError) as exc:
-        raise RunError(f"{what} {path} is missing or unreadable: {exc}") from None
+    """The arrays :func:`save_channel_arrays` wrote; RunError (one line naming the file) when it
+    is missing, damaged or made for other element channels."""
+    arrays = read_arrays(path, (*keys, "channels"))
+    if tuple(arrays.pop("channels").tolist()) != CHANNELS:
+        raise RunError(f"{what} {path} was made for other element channels.")
+    return arrays
 
 
 def assign_splits(metadata: pd.DataFrame, seed: int,

@@ -37,7 +37,11 @@ from xanes_core.data.symmetry import N_SYMMETRY_FEATURES
 from xanes_core.errors import XanesError
 from xanes_core.learn.config import CNN_TYPES, ModelConfig
 from xanes_core.learn.features import symmetry_input, unpack
-from xanes_core.learn.layers import DenseElementEncoder, SeedSource, SparseElementEncoder
+from xanes_core.learn.layers import (
+    DenseElementEncoder,
+    SeedSource,
+    SparseElementEncoder,
+)
 
 EMBEDDING_LAYER = "embedding"
 

@@ -41,6 +41,7 @@ from xanes_core.learn.features import (
     presence,
     standardize,
 )
+from xanes_core.npz import read_arrays
 
 BASELINE_FILE, STANDARDIZER_FILE = "baseline.npz", "standardizer.npz"
 
@@ -99,11 +100,7 @@ class _Baseline(ClassifierMixin, BaseEstimator):
     def restore(self, folder: str | Path) -> "_Baseline":
         """This estimator, fitted from a folder written by :meth:`save`."""
         path = Path(folder) / BASELINE_FILE
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in npz.files}
-        except (OSError, ValueError, EOFError) as exc:
-            raise RunError(f"Baseline parameters {path} are missing or unreadable: {exc}") from None
+        arrays = read_arrays(path, ())
         if str(arrays.get("kind")) != self.kind:
             raise RunError(f"{path} does not hold a '{self.kind}' baseline.")
         try:

@@ -32,10 +32,11 @@ from typing import Any
 import numpy as np
 
 from xanes_core import atomic
-from xanes_core.data.dataset import SPLITS, XanesDataset
+from xanes_core.data.dataset import CLASS_NAMES, SPLITS, XanesDataset
 from xanes_core.data.preprocess import Standardizer
 from xanes_core.errors import RunError
 from xanes_core.learn.config import TrainingConfig
+from xanes_core.npz import read_arrays
 from xanes_core.paths import runs_root
 
 SCHEMA_VERSION = 1
@@ -130,6 +131,23 @@ def read_json(path: Path, default: Any = None) -> Any:
         raise RunError(f"{path} is unreadable or not JSON.") from None
 
 
+def read_metrics(run_dir: str | Path) -> dict[str, Any]:
+    """metrics.json ({} while the run has none); RunError naming the file when it is damaged."""
+    path = Path(run_dir) / METRICS
+    metrics = read_json(path, default={})
+    if not isinstance(metrics, dict) or (metrics and not _holds_test_metrics(metrics)):
+        raise RunError(f"{path} is damaged: it does not hold a run's test metrics.")
+    return metrics
+
+
+def _holds_test_metrics(metrics: dict[str, Any]) -> bool:
+    test = metrics.get("test")
+    return (isinstance(test, dict) and all(isinstance(test.get(name), dict) for name in CLASS_NAMES.values())
+            and {"balanced_accuracy", "n_samples"} <= set(test)
+            and all(isinstance(metrics.get(key), kind) for key, kind in
+                    (("per_element", dict), ("confusion", list), ("curves", dict), ("projection", dict))))
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -187,14 +205,20 @@ def list_runs(root: str | Path | None = None, *, dataset: str | Path | None = No
 
 
 def _summary(path: Path) -> RunSummary:
+    """One run's line; a damaged metrics.json is the line's message (the run stays listed, so
+    the page that opens it says which file is damaged)."""
     config = read_json(path / CONFIG)
     state = read_status(path)
-    metrics = read_json(path / METRICS, default={})
+    message, score = state.get("message", ""), None
+    try:
+        score = (read_metrics(path).get("test") or {}).get("balanced_accuracy")
+    except RunError as exc:
+        message = str(exc)
     return RunSummary(
         run_dir=str(path), run_id=path.name, model=str(config.get("model", "?")),
-        status=state.get("status", "interrupted"), message=state.get("message", ""),
+        status=state.get("status", "interrupted"), message=message,
         created=str(config.get("created", "")), dataset=str(config.get("dataset", "")),
-        balanced_accuracy=(metrics.get("test") or {}).get("balanced_accuracy"),
+        balanced_accuracy=score,
     )
 
 
@@ -227,12 +251,12 @@ class LoadedRun(RunRecord):
 
 
 def load_splits(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """splits.npz: the sample positions of each split; RunError naming the file if damaged."""
     path = Path(run_dir) / SPLITS_FILE
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in SPLITS}
-    except (OSError, KeyError, ValueError, EOFError):
-        raise RunError(f"{path} is missing or unreadable.") from None
+    splits = read_arrays(path, SPLITS)
+    if any(s.ndim != 1 or s.dtype.kind not in "iu" or (s.size and s.min() < 0) for s in splits.values()):
+        raise RunError(f"{path} is damaged: its splits are not lists of sample positions.")
+    return splits
 
 
 def training_config(config: dict[str, Any]) -> TrainingConfig:
@@ -259,8 +283,7 @@ def read_run(run_dir: str | Path) -> RunRecord:
         raise RunError(f"Run {run_dir} has schema version {config.get('schema_version')}; "
                        f"this tool reads version {SCHEMA_VERSION}.")
     return RunRecord(run_dir=run_dir, config=config, status=read_status(run_dir),
-                     history=read_json(run_dir / HISTORY, default=[]),
-                     metrics=read_json(run_dir / METRICS, default={}))
+                     history=read_json(run_dir / HISTORY, default=[]), metrics=read_metrics(run_dir))
 
 
 def load_run(run_dir: str | Path) -> LoadedRun:
