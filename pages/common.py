@@ -35,6 +35,24 @@ if TYPE_CHECKING:  # xanes_core.learn.training imports TensorFlow: only pages th
     from xanes_core.learn.training import Trainer
     from xanes_core.learn.tuning import TuningJob
 
+def _keep_keras_session() -> None:
+    """Stop Streamlit from clearing Keras' session after every script run.
+
+    Streamlit calls ``keras.backend.clear_session()`` at the end of each run (meant for apps that
+    build a model inside the script). Here models train in a worker thread of the same process
+    while the Training page polls once a second, so every poll reset TensorFlow's default graph
+    and kernel cache and ran a full garbage collection under the training thread: a 2-epoch run
+    took minutes instead of a minute (bench/bench_training_page.py). Nothing in a page script
+    builds a Keras model, so there is nothing for the clean-up to do. A test checks that the
+    hook is still where this expects it, so a Streamlit upgrade that moves it is noticed.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = lambda: None
+
+
+_keep_keras_session()
+
 DEMO_NAME = default_demo_path().name
 _CHOICE_KEY = "dataset_name"
 _SHELL_KEY = "_shell_ran"

@@ -19,11 +19,12 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
-from xanes_core.errors import XanesError
+from xanes_core.errors import RunError, XanesError
 from xanes_core.learn import runs
-from xanes_core.learn.config import ModelConfig, TrainingConfig
+from xanes_core.learn.config import BASELINE_TYPES, ModelConfig, TrainingConfig
 from xanes_core.learn.progress import TrainingSnapshot
 from xanes_core.learn.results import MODEL_NAMES
+from xanes_core.learn.run_settings import MAX_NAME, MAX_NOTE, RunSettings, read_settings, update_settings
 from xanes_core.paths import datasets_root
 from xanes_core.viz import results as result_figures
 
@@ -87,28 +88,45 @@ def _architecture() -> dict:
     }
 
 
+def _cnn_settings() -> dict:
+    """The training recipe of a CNN (what a baseline does not have)."""
+    left, middle, right = st.columns(3)
+    return {
+        "epochs": left.number_input("Epochs (most)", 1, 1000, _DEFAULTS.epochs, key="train_epochs",
+                                    help="Early stopping may end sooner."),
+        "batch_size": middle.number_input("Batch size", 1, 4096, _DEFAULTS.batch_size, key="train_batch"),
+        "learning_rate": right.number_input("Learning rate (Adam)", 1e-6, 1.0, _DEFAULTS.learning_rate,
+                                            format="%.5f", step=1e-4, key="train_lr"),
+        "patience": left.number_input("Early-stopping patience (epochs)", 1, 100, _DEFAULTS.patience,
+                                      key="train_patience", help="Stop after this many epochs without a lower validation loss."),
+        "seed": middle.number_input("Random seed", 0, 2**31 - 1, _DEFAULTS.seed, key="train_seed"),
+        "augment": right.checkbox("±1 eV shift augmentation (x3)", _DEFAULTS.augment, key="train_augment"),
+    }
+
+
+def _naming() -> tuple[str, str]:
+    """A name and a note for the run (shown on Results, in the report and the figure pack)."""
+    left, right = st.columns([1, 2])
+    name = left.text_input("Run name (optional)", key="train_name", max_chars=MAX_NAME,
+                           placeholder="e.g. paper recipe, seed 1")
+    note = right.text_input("Note (optional)", key="train_note", max_chars=MAX_NOTE,
+                            placeholder="what this run is for")
+    return name, note
+
+
 def _form(loaded: common.Loaded) -> None:
-    """The configuration form; Start queues a background run and returns at once."""
+    """The configuration form; only the fields of the chosen model. Start queues a background run."""
     model = st.segmented_control("Model", list(MODEL_NAMES), default=_DEFAULTS.model, key="train_model",
                                  format_func=MODEL_NAMES.get, required=True)
     is_cnn = model not in ("svm", "elements")
     with st.form("train_form", border=True):
-        left, middle, right = st.columns(3)
-        settings = {
-            "epochs": left.number_input("Epochs (most)", 1, 1000, _DEFAULTS.epochs, key="train_epochs",
-                                        disabled=not is_cnn, help="Early stopping may end sooner."),
-            "batch_size": middle.number_input("Batch size", 1, 4096, _DEFAULTS.batch_size, key="train_batch",
-                                              disabled=not is_cnn),
-            "learning_rate": right.number_input("Learning rate (Adam)", 1e-6, 1.0, _DEFAULTS.learning_rate,
-                                                format="%.5f", step=1e-4, key="train_lr", disabled=not is_cnn),
-            "patience": left.number_input("Early-stopping patience (epochs)", 1, 100, _DEFAULTS.patience,
-                                          key="train_patience", disabled=not is_cnn,
-                                          help="Stop after this many epochs without a lower validation loss."),
-            "seed": middle.number_input("Random seed", 0, 2**31 - 1, _DEFAULTS.seed, key="train_seed"),
-            "augment": right.checkbox("±1 eV shift augmentation (x3)", _DEFAULTS.augment, key="train_augment",
-                                      disabled=not is_cnn),
-        }
-        architecture = _architecture() if is_cnn else {}
+        name, note = _naming()
+        if is_cnn:
+            settings, architecture = _cnn_settings(), _architecture()
+        else:
+            settings, architecture = {}, {}
+            st.caption(f"The {MODEL_NAMES[model]} baseline has nothing to set: it is fitted in one step on the "
+                       "training split (no epochs, no curves) and scored on the test split.")
         submitted = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:", key="train_start")
     if not submitted:
         return
@@ -116,16 +134,30 @@ def _form(loaded: common.Loaded) -> None:
         model_config = _model_config(architecture) if is_cnn else ModelConfig()
         config = TrainingConfig(dataset=str(datasets_root() / loaded.name), model=model,
                                 model_config=model_config, **settings)
-        common.trainers().start(config, loaded)
+        trainer = common.trainers().start(config, loaded)
+        if name.strip() or note.strip():
+            update_settings(trainer.run_dir, name=name, note=note)
         st.rerun()  # redraw with the live panel polling
+
+
+def _time_left(snapshot: TrainingSnapshot) -> str:
+    """The estimate, as a range until the first epoch has been timed (see xanes_core.learn.eta)."""
+    if snapshot.status != "running":
+        return "–"
+    if snapshot.eta_s is not None:
+        return _duration(snapshot.eta_s)
+    if snapshot.eta_low_s is not None:
+        return f"{_duration(snapshot.eta_low_s)} – {_duration(snapshot.eta_high_s)}"
+    return "estimating…"
 
 
 def _progress(snapshot: TrainingSnapshot) -> None:
     columns = st.columns(4)
     columns[0].metric("Epoch", f"{snapshot.epoch} / {snapshot.epochs}" if snapshot.epochs else "–")
     columns[1].metric("Batch", f"{snapshot.batch} / {snapshot.batches}" if snapshot.batches else "–")
-    columns[2].metric("Time left (estimate)", _duration(snapshot.eta_s) if snapshot.status == "running" else "–",
-                      help="From the mean time per batch so far; early stopping may end the run sooner.")
+    columns[2].metric("Time left", _time_left(snapshot),
+                      help="Training time left for the planned epochs, from measured batch and epoch times; a range "
+                           "until the first epoch has been timed. Early stopping may end the run sooner.")
     columns[3].metric("Device", snapshot.device or _device())
     if snapshot.epochs and snapshot.batches:
         st.progress(snapshot.fraction_done, text=snapshot.message)
@@ -133,7 +165,9 @@ def _progress(snapshot: TrainingSnapshot) -> None:
         st.caption(snapshot.message)
 
 
-def _curves(snapshot: TrainingSnapshot, loaded: common.Loaded) -> None:
+def _curves(snapshot: TrainingSnapshot, model: str, loaded: common.Loaded) -> None:
+    if model in BASELINE_TYPES:
+        return  # fitted in one step: no curves to promise
     if not snapshot.history:
         st.caption("Loss and accuracy curves appear after the first epoch.")
         return
@@ -152,23 +186,46 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
 
 
+def _open_results(run_dir: str) -> None:
+    st.session_state["results_run"] = run_dir  # the Results page opens on this run
+
+
+def _finished(trainer: "Trainer", snapshot: TrainingSnapshot) -> None:
+    """A completed run's test score and the way to its Results; a failure's message."""
+    if snapshot.status == "failed":
+        st.error(snapshot.message)
+        return
+    st.caption(snapshot.message)
+    if snapshot.status != "completed":
+        return
+    test = runs.read_json(trainer.run_dir / runs.METRICS, default={}).get("test") or {}
+    score, link = st.columns([2, 1], vertical_alignment="center")
+    if test.get("balanced_accuracy") is not None:
+        score.metric("Balanced accuracy (test)", f"{test['balanced_accuracy']:.3f}",
+                     help=f"Topological recall {test['topological']['recall'] or 0:.3f}, precision "
+                          f"{test['topological']['precision'] or 0:.3f}; at the paper's threshold 0.5 until "
+                          "another is chosen on Results.")
+    if link.button("Open in Results", icon=":material/analytics:", key=f"results-{trainer.run_dir.name}",
+                   on_click=_open_results, args=(str(trainer.run_dir),)):
+        st.switch_page("pages/results.py")
+
+
 def _panel(trainer: "Trainer", loaded: common.Loaded) -> None:
     """One run: status line, progress, curves, and Stop while it is not finished."""
     snapshot = trainer.state.snapshot()
     header = st.container(horizontal=True, vertical_alignment="center")
+    title = _settings_or_default(str(trainer.run_dir)).title(trainer.run_dir.name)
     header.markdown(f"**{MODEL_NAMES.get(trainer.config.model, trainer.config.model)}** · "
-                    f"`{trainer.run_dir.name}` · {snapshot.status}")
+                    f"{title} · {snapshot.status}")
     if not snapshot.finished:
         stopping = trainer.cancel_requested
         if header.button("Stopping…" if stopping else "Stop", icon=":material/stop:",
                          key=f"stop-{trainer.run_dir.name}", disabled=stopping):
             trainer.cancel()
         _progress(snapshot)
-    elif snapshot.status == "failed":
-        st.error(snapshot.message)
     else:
-        st.caption(snapshot.message)
-    _curves(snapshot, loaded)
+        _finished(trainer, snapshot)
+    _curves(snapshot, trainer.config.model, loaded)
 
 
 def _live(loaded: common.Loaded, watched: tuple[str, ...]) -> None:
@@ -187,15 +244,47 @@ def _live(loaded: common.Loaded, watched: tuple[str, ...]) -> None:
 
 
 def _runs_table(loaded: common.Loaded) -> None:
+    """Every run, newest first: name, model, status, score; the folder id last (it is long)."""
     table = pd.DataFrame([asdict(run) for run in runs.list_runs()])
     if table.empty:
         st.caption("No runs yet.")
         return
-    table = table[["run_id", "model", "status", "balanced_accuracy", "created", "message", "run_dir"]]
-    st.dataframe(table, hide_index=True, column_config={
-        "balanced_accuracy": st.column_config.NumberColumn("balanced accuracy (test)", format="%.3f"),
+    table["name"] = [_settings_or_default(d).name for d in table["run_dir"]]
+    table["note"] = [_settings_or_default(d).note for d in table["run_dir"]]
+    table["model"] = table["model"].map(lambda m: MODEL_NAMES.get(m, m))
+    table["dataset"] = table["dataset"].map(lambda d: Path(d).name)
+    table = table[["name", "model", "status", "balanced_accuracy", "dataset", "created", "note", "message", "run_id"]]
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "balanced_accuracy": st.column_config.NumberColumn("balanced accuracy (test)", format="%.3f", width="small"),
+        "status": st.column_config.TextColumn(width="small"), "created": st.column_config.TextColumn(width="small"),
+        "message": st.column_config.TextColumn(width="medium"), "note": st.column_config.TextColumn(width="medium"),
     })
     common.download_csv(table, "runs", loaded, label="Download the run list as CSV")
+
+
+def _settings_or_default(run_dir: str) -> RunSettings:
+    try:
+        return read_settings(run_dir)
+    except RunError:
+        return RunSettings()
+
+
+def _rename(loaded: common.Loaded) -> None:
+    """Name or annotate any run (also those started from the CLI)."""
+    listed = {run.run_dir: run for run in runs.list_runs()}
+    if not listed:
+        return
+    with st.expander("Name or annotate a run", icon=":material/edit:"):
+        run_dir = st.selectbox("Run", list(listed), key="rename_run",
+                               format_func=lambda d: f"{listed[d].run_id} · {listed[d].model} · {listed[d].status}")
+        current = _settings_or_default(run_dir)
+        with st.form("rename_form", border=False):
+            name = st.text_input("Name", current.name, max_chars=MAX_NAME, key=f"rename_name_{listed[run_dir].run_id}")
+            note = st.text_area("Note", current.note, max_chars=MAX_NOTE, key=f"rename_note_{listed[run_dir].run_id}")
+            if st.form_submit_button("Save", icon=":material/save:"):
+                with common.user_errors():
+                    update_settings(run_dir, name=name, note=note)
+                    st.success("Saved.")
 
 
 loaded = common.current()
@@ -207,3 +296,4 @@ watched = tuple(t.run_dir.name for t in common.trainers().active())
 st.fragment(run_every=_POLL_S if watched else None)(_live)(loaded, watched)
 st.subheader("All runs")
 _runs_table(loaded)
+_rename(loaded)

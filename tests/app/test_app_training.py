@@ -36,10 +36,12 @@ def page(cache: Path) -> AppTest:
     return app.switch_page("pages/training.py").run()
 
 
-def fill(page: AppTest, epochs: int, model: str = "symmetry") -> AppTest:
-    """Choose the model, fill the form with a tiny architecture, and submit."""
+def fill(page: AppTest, epochs: int, model: str = "symmetry", **texts: str) -> AppTest:
+    """Choose the model, fill the form with a tiny architecture (and ``texts`` by key), and submit."""
     page.get("button_group")[0].set_value(model).run()
     page.number_input(key="train_epochs").set_value(epochs)
+    for key, value in texts.items():
+        page.text_input(key=key).set_value(value)
     if model in ("symmetry", "core"):
         for key, value in TINY.items():
             widget = page.text_input(key=key) if isinstance(value, str) else page.number_input(key=key)
@@ -63,17 +65,47 @@ def test_renders(page: AppTest) -> None:
     assert "No runs yet." in [c.value for c in page.caption]
 
 
-def test_tiny_run_completes_and_appears_in_results(page: AppTest) -> None:
-    fill(page, epochs=2)
+def test_tiny_named_run_completes_shows_its_score_and_opens_in_results(page: AppTest) -> None:
+    fill(page, epochs=2, train_name="tiny paper recipe", train_note="for the slides")
     assert_clean(page)
     wait_until(page, lambda p: status_of(p) in ("completed", "failed"))
     assert_clean(page)
     assert status_of(page) == "completed", page.dataframe[0].value.to_dict("records")
     assert len(page.get("plotly_chart")) == 2  # the finished run's loss and accuracy curves
-    run_id = page.dataframe[0].value["run_id"].iloc[0]
-    results = page.switch_page("pages/results.py").run()
+    table = page.dataframe[0].value
+    assert (table["name"].iloc[0], table["note"].iloc[0]) == ("tiny paper recipe", "for the slides")
+    run_id = table["run_id"].iloc[0]
+    metrics = runs.read_run(next(r.run_dir for r in runs.list_runs() if r.run_id == run_id)).metrics
+    score = next(m for m in page.metric if m.label == "Balanced accuracy (test)")
+    assert score.value == f"{metrics['test']['balanced_accuracy']:.3f}"
+    results = page.button(key=f"results-{run_id}").click().run()
     assert_clean(results)
+    assert results.title[0].value == "Results"
     assert run_id in results.selectbox(key="results_run").value
+    assert any("tiny paper recipe" in m.value for m in results.markdown)
+
+
+def test_a_baseline_shows_only_what_applies_to_it(page: AppTest) -> None:
+    page.get("button_group")[0].set_value("elements").run()
+    assert_clean(page)
+    keys = {w.key for w in page.number_input} | {w.key for w in page.text_input} | {w.key for w in page.checkbox}
+    assert not keys & {"train_epochs", "train_batch", "train_augment", "train_filters", "train_seed"}
+    assert any("nothing to set" in c.value for c in page.caption)
+    page.button(key="train_start").click().run()
+    wait_until(page, lambda p: status_of(p) in ("completed", "failed"))
+    assert status_of(page) == "completed"
+    assert not any("curves appear" in c.value for c in page.caption)  # no curves promised
+    assert not page.get("plotly_chart")
+
+
+def test_page_runs_leave_the_keras_session_of_a_training_thread_alone(page: AppTest) -> None:
+    """Streamlit would clear Keras' session after every script run, under a training thread."""
+    import keras
+
+    first = keras.backend.get_uid("session-probe")
+    page.run()
+    page.switch_page("pages/results.py").run()
+    assert keras.backend.get_uid("session-probe") == first + 1
 
 
 def test_stop_cancels_a_running_run(page: AppTest) -> None:

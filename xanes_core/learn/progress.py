@@ -26,7 +26,9 @@ class TrainingSnapshot:
     val_accuracy: float | None = None
     val_balanced_accuracy: float | None = None
     elapsed_s: float = 0.0
-    eta_s: float | None = None
+    eta_s: float | None = None  # measured estimate (after the first epoch), see xanes_core.learn.eta
+    eta_low_s: float | None = None  # the range shown until then
+    eta_high_s: float | None = None
     history: tuple[dict[str, Any], ...] = ()
 
     @property

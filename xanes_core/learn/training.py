@@ -29,20 +29,23 @@ from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
 from xanes_core.errors import XanesError
 from xanes_core.learn import runs, turns
 from xanes_core.learn.config import CNN_TYPES, TrainingConfig
+from xanes_core.learn.eta import EtaEstimator
 from xanes_core.learn.evaluation import Evaluation, evaluate_run
 from xanes_core.learn.features import pack
 from xanes_core.learn.progress import TrainingSnapshot, TrainingState
 
 
 class _Progress(keras.callbacks.Callback):
-    """Feeds the state and the run folder; stops within one batch when cancelled."""
+    """Feeds the state, the time-left estimate and the run folder; stops within one batch when
+    cancelled."""
 
-    def __init__(self, trainer: "Trainer") -> None:
+    def __init__(self, trainer: "Trainer", validation_batches: int = 0) -> None:
         super().__init__()
         self.trainer = trainer
         self.history: list[dict[str, Any]] = []
         self.started = time.monotonic()
         self.epoch_started = self.started
+        self.eta = EtaEstimator(trainer.config.epochs, validation_batches)
 
     def _check_cancel(self) -> None:
         if self.trainer.cancel_requested:
@@ -50,18 +53,27 @@ class _Progress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_started = time.monotonic()
-        self.trainer.state.update(epoch=epoch + 1, batch=0, batches=int(self.params.get("steps") or 0))
+        steps = int(self.params.get("steps") or 0)
+        self.eta.epoch_started(self.epoch_started, epoch + 1, steps)
+        self.trainer.state.update(epoch=epoch + 1, batch=0, batches=steps)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs = logs or {}
-        self.trainer.state.update(batch=batch + 1, loss=_num(logs.get("loss")),
-                                  accuracy=_num(logs.get("accuracy")))
-        elapsed = time.monotonic() - self.started
-        done = self.trainer.state.snapshot().fraction_done
-        self.trainer.state.update(elapsed_s=elapsed, eta_s=elapsed / done * (1 - done) if done else None)
+        logs, now = logs or {}, time.monotonic()
+        self.eta.batch_done(now, batch + 1)
+        estimate = self.eta.estimate()
+        self.trainer.state.update(batch=batch + 1, loss=_num(logs.get("loss")), accuracy=_num(logs.get("accuracy")),
+                                  elapsed_s=now - self.started, eta_s=estimate and estimate.seconds,
+                                  eta_low_s=estimate and estimate.low, eta_high_s=estimate and estimate.high)
         self._check_cancel()
 
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self.eta.validation_started(time.monotonic())  # fit's validation pass
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        self.eta.validation_done(time.monotonic())
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.eta.epoch_done(time.monotonic())
         entry = {"epoch": epoch + 1, "seconds": round(time.monotonic() - self.epoch_started, 3),
                  **{key: _num(value) for key, value in (logs or {}).items()}}
         self.history.append(entry)
@@ -161,7 +173,7 @@ class Trainer:
             self.state.update(status="failed", message=message)
         finally:
             turns.release_turn(self)
-            self.state.update(elapsed_s=time.monotonic() - started, eta_s=0.0)
+            self.state.update(elapsed_s=time.monotonic() - started, eta_s=0.0, eta_low_s=0.0, eta_high_s=0.0)
 
     def _train(self) -> None:
         config = self.config
@@ -183,8 +195,9 @@ class Trainer:
 
             device = select_device()[1]
             self.state.update(device=device, epochs=config.epochs, message=f"training on {device}")
+            validation_batches = -(-len(validation) // config.batch_size)
             classifier.fit(X[train], y[train], validation=(X[validation], y[validation]),
-                           callbacks=[_Progress(self)])
+                           callbacks=[_Progress(self, validation_batches)])
         else:
             self.state.update(device="CPU", message=f"fitting the {config.model} baseline")
             classifier.fit(X[train], y[train])
