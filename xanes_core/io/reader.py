@@ -14,12 +14,14 @@ from xanes_core.io.athena import parse_athena, parse_athena_json
 from xanes_core.io.columns import parse_columns
 from xanes_core.io.detect import sniff_format
 from xanes_core.io.feff import parse_feff
+from xanes_core.io.limits import MB, SPECTRUM_FILE_MB
 from xanes_core.io.materials_project import parse_mp_json, parse_mp_tsv
+from xanes_core.io.quote import listing, quote
 from xanes_core.io.source import decode_text, load_bytes
 from xanes_core.io.spectrum import ParsedSpectrum, Spectrum, build_spectrum
 from xanes_core.io.xdi import parse_xdi
 
-DEFAULT_MAX_BYTES = 20_000_000
+DEFAULT_MAX_BYTES = SPECTRUM_FILE_MB * MB
 
 
 def read_spectra(
@@ -54,7 +56,7 @@ def read_spectrum(
     parsed = _parse(source, name, columns, max_bytes)
     chosen = _choose(parsed, group)
     if group is None and len(parsed) > 1:
-        others = ", ".join(p.name for p in parsed if p is not chosen)
+        others = listing([p.name for p in parsed if p is not chosen], "in all")
         chosen.warnings.append(
             f"The file holds {len(parsed)} spectra; used '{chosen.name}' (others: {others})."
         )
@@ -62,8 +64,7 @@ def read_spectrum(
 
 
 def _parse(source, name: str | None, columns, max_bytes: int) -> list[ParsedSpectrum]:
-    raw, default_name = load_bytes(source, max_bytes)
-    name = name or default_name
+    raw, name = load_bytes(source, max_bytes, name)
     text = decode_text(raw, name)
     kind = sniff_format(text)
     if kind == "athena":
@@ -87,5 +88,5 @@ def _choose(parsed: list[ParsedSpectrum], group: str | None) -> ParsedSpectrum:
     for candidate in parsed:
         if group in (candidate.name, candidate.metadata.get("group")):
             return candidate
-    names = ", ".join(p.name for p in parsed)
-    raise SpectrumError(f"No group '{group}' in this file; it has: {names}.")
+    names = listing([p.name for p in parsed], "groups")
+    raise SpectrumError(f"No group '{quote(group)}' in this file; it has: {names}.")

@@ -1,9 +1,10 @@
 """Turn a path or uploaded bytes into checked text, before any format parser sees it.
 
 All guards that do not depend on the format live here, so every parser can assume it gets
-a bounded, decoded string: the size limit (checked before reading a path, and again after
-gunzip so a small bomb cannot expand unchecked), gzip (Athena projects are often gzipped),
-NUL bytes and undecodable content ("binary junk").
+a bounded, decoded string: the size limit (checked before reading a path, and while
+gunzipping: decompression stops one byte past the limit, so a small bomb never expands in
+memory), gzip (Athena projects are often gzipped), NUL bytes and undecodable content ("binary
+junk"). :func:`split_lines` bounds the line count before a line-oriented parser loops.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import zlib
 from pathlib import Path
 
 from xanes_core.errors import SpectrumError
+from xanes_core.io.limits import SPECTRUM_LINES, check_count, check_size, in_mb
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # Beamline files are ASCII with the odd degree sign or Angstrom; a file where many bytes are
@@ -22,19 +24,21 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _MAX_NON_ASCII_FRACTION = 0.05
 _MAX_CONTROL_FRACTION = 0.01
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+# Everything str.splitlines() splits on; "\r\n" is one break.
+_LINE_BREAKS = ("\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
-def load_bytes(source: str | Path | bytes, max_bytes: int) -> tuple[bytes, str]:
+def load_bytes(source: str | Path | bytes, max_bytes: int, name: str | None = None) -> tuple[bytes, str]:
     """Raw (gunzipped) bytes and a display name; SpectrumError for missing or oversized files."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        raw, name = bytes(source), "upload"
-        _check_size(len(raw), max_bytes, name)
+        raw, name = bytes(source), name or "upload"
+        check_size(len(raw), max_bytes, "spectrum files", name, SpectrumError)
     else:
         path = Path(source)
-        name = path.name
+        name = name or path.name
         if not path.is_file():
             raise SpectrumError(f"{name}: no such file.")
-        _check_size(path.stat().st_size, max_bytes, name)
+        check_size(path.stat().st_size, max_bytes, "spectrum files", name, SpectrumError)
         raw = path.read_bytes()
     if raw.startswith(_GZIP_MAGIC):
         raw = _gunzip(raw, max_bytes, name)
@@ -60,18 +64,26 @@ def decode_text(raw: bytes, name: str) -> str:
     return text
 
 
-def _check_size(size: int, max_bytes: int, name: str) -> None:
-    if size > max_bytes:
-        raise SpectrumError(
-            f"{name}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.1f} MB limit for spectrum files."
-        )
+def split_lines(text: str, name: str) -> list[str]:
+    """``text.splitlines()``, refused first (counted without splitting) past the line limit."""
+    check_count(count_lines(text), SPECTRUM_LINES, "lines", name, SpectrumError)
+    return text.splitlines()
+
+
+def count_lines(text: str) -> int:
+    """How many lines ``text.splitlines()`` would give (at most one more), without building them."""
+    return sum(map(text.count, _LINE_BREAKS)) - text.count("\r\n") + 1
 
 
 def _gunzip(raw: bytes, max_bytes: int, name: str) -> bytes:
+    """Inflate at most ``max_bytes + 1`` bytes (GzipFile.read(n) decompresses incrementally)."""
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
             data = handle.read(max_bytes + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise SpectrumError(f"{name}: corrupt gzip data ({exc}).") from None
-    _check_size(len(data), max_bytes, f"{name} (uncompressed)")
+    if len(data) > max_bytes:
+        raise SpectrumError(
+            f"{name}: uncompressed, it is over the {in_mb(max_bytes)} MB limit for spectrum files."
+        )
     return data

@@ -20,6 +20,8 @@ from xanes_core.io.detect import (
     match_edge,
     normalize_edge,
 )
+from xanes_core.io.limits import SPECTRUM_POINTS, check_count
+from xanes_core.io.quote import quote
 
 MIN_POINTS = 5
 # Sorting and dropping repeated energies is safe for a few stray points; when many energies
@@ -98,6 +100,7 @@ def _checked_arrays(energy, mu, name: str) -> tuple[np.ndarray, np.ndarray]:
     mu = np.asarray(mu, dtype=np.float64).ravel()
     if energy.size != mu.size:
         raise SpectrumError(f"{name}: {energy.size} energies but {mu.size} mu values.")
+    check_count(energy.size, SPECTRUM_POINTS, "points", name, SpectrumError)
     if energy.size < MIN_POINTS:
         raise SpectrumError(
             f"{name}: only {energy.size} data point(s); a spectrum needs at least {MIN_POINTS}."
@@ -139,7 +142,7 @@ def _file_element(parsed: ParsedSpectrum, warnings: list[str]) -> str | None:
     try:
         return normalize_symbol(parsed.element)
     except ElementError:
-        warnings.append(f"The file's element '{parsed.element}' is not an element; ignored it.")
+        warnings.append(f"The file's element '{quote(parsed.element)}' is not an element; ignored it.")
         return None
 
 
@@ -148,14 +151,14 @@ def _file_edge(parsed: ParsedSpectrum, warnings: list[str]) -> str | None:
         return None
     edge = normalize_edge(parsed.edge)
     if edge is None:
-        warnings.append(f"The file's edge '{parsed.edge}' is not an absorption edge; ignored it.")
+        warnings.append(f"The file's edge '{quote(parsed.edge)}' is not an absorption edge; ignored it.")
     return edge
 
 
 def _override_edge(edge: str) -> str:
     canonical = normalize_edge(edge)
     if canonical is None:
-        raise SpectrumError(f"'{edge}' is not an absorption edge (K, L1-L3, M1-M5, ...).")
+        raise SpectrumError(f"'{quote(edge)}' is not an absorption edge (K, L1-L3, M1-M5, ...).")
     return canonical
 
 

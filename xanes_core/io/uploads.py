@@ -99,7 +99,7 @@ def read_upload(raw: bytes, name: str, choices: Choices = Choices(),
 def athena_groups(raw: bytes, name: str,
                   max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[tuple[str, str], ...]:
     """(group id, label) of every mu(E) group of an Athena project; () for any other format."""
-    text = decode_text(load_bytes(raw, max_bytes)[0], name)
+    text = decode_text(*load_bytes(raw, max_bytes, name))
     parser = {"athena": parse_athena, "athena-json": parse_athena_json}.get(sniff_format(text))
     if parser is None:
         return ()
@@ -108,6 +108,6 @@ def athena_groups(raw: bytes, name: str,
 
 def column_labels(raw: bytes, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[str, ...]:
     """Every column label of a column or XDI file (what the person chooses energy and mu from)."""
-    text = decode_text(load_bytes(raw, max_bytes)[0], name)
+    text = decode_text(*load_bytes(raw, max_bytes, name))
     parser = parse_xdi if sniff_format(text) == "xdi" else parse_columns
     return tuple(parser(text, name, _ANY_COLUMNS).metadata["columns"])
