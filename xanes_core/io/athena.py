@@ -16,26 +16,37 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import numpy as np
 
 from xanes_core.errors import SpectrumError
+from xanes_core.io.limits import SPECTRA_PER_FILE, check_count
+from xanes_core.io.quote import quote
+from xanes_core.io.source import split_lines
 from xanes_core.io.spectrum import ParsedSpectrum
 
+# One token after any separators (whitespace, commas, "=>"). Every alternative starts with a
+# different character, so a match never backtracks more than one separator run; quoted strings
+# are written as "run of plain characters, then (escape, run)*" so a 5 MB string is one run,
+# not five million steps on the regex engine's backtracking stack.
 _TOKEN = re.compile(
-    r"""\s*(?:
-        '(?P<single>(?:[^'\\]|\\.)*)'
-      | "(?P<double>(?:[^"\\]|\\.)*)"
-      | (?P<arrow>=>)
-      | (?P<punct>[()\[\]{},])
+    r"""[\s,]*(?:=>[\s,]*)*(?:
+        '(?P<single>[^'\\]*+(?:\\.[^'\\]*+)*+)'
+      | "(?P<double>[^"\\]*+(?:\\.[^"\\]*+)*+)"
+      | (?P<open>[(\[{])
+      | (?P<close>[)\]}])
       | (?P<bare>[^\s,()\[\]{}'"=]+)
       | (?P<bad>\S)
     )""",
     re.X | re.S,
 )
-_STATEMENT = re.compile(r"^([$@%])(\w+)\s*=\s*(.*?);?\s*$", re.S)
+# The statement's head only; its value is the rest of the line (no lazy .*? over the line).
+_STATEMENT = re.compile(r"([$@%])(\w+)\s*=\s*")
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 _WANTED = {"old_group", "args", "x", "y"}
 _MAX_DEPTH = 20
+_LONGEST_LABEL = 120
 _NOT_MU = ("is_chi", "is_bkg", "is_diff", "is_pixel", "is_rsp", "is_qsp", "is_xmudat")
 
 
@@ -43,7 +54,7 @@ def parse_athena(text: str, name: str) -> list[ParsedSpectrum]:
     """Every mu(E) group of a Perl-dump Athena project, in file order."""
     records: list[dict] = []
     current: dict = {}
-    for line in text.splitlines():
+    for line in split_lines(text, name):
         stripped = line.strip()
         if stripped.startswith("[record]"):
             records.append(current)
@@ -51,7 +62,8 @@ def parse_athena(text: str, name: str) -> list[ParsedSpectrum]:
             continue
         statement = _STATEMENT.match(stripped)
         if statement and statement.group(2) in _WANTED:
-            current[statement.group(2)] = _literal(statement.group(3), name)
+            value = stripped[statement.end():].removesuffix(";").rstrip()
+            current[statement.group(2)] = _literal(value, name)
     if current.get("x") is not None:
         records.append(current)
     return _groups(records, name)
@@ -67,27 +79,25 @@ def parse_athena_json(text: str, name: str) -> list[ParsedSpectrum]:
         raise SpectrumError(f"{name}: not a JSON Athena project.")
     order = project.get("_____order")
     keys = order if isinstance(order, list) else [k for k in project if not str(k).startswith("_____")]
-    records = []
-    for key in keys:
-        group = project.get(key) if isinstance(key, str) else None
-        if isinstance(group, dict):
-            records.append({"old_group": key, **group})
+    # Each group once: an order naming one group a million times must not copy it a million times.
+    unique = dict.fromkeys(key for key in keys if isinstance(key, str))
+    records = [{"old_group": key, **project[key]} for key in unique if isinstance(project.get(key), dict)]
     return _groups(records, name)
 
 
 def _groups(records: list[dict], name: str) -> list[ParsedSpectrum]:
+    mu_records = [record for record in records if _is_mu(record)]
+    check_count(len(mu_records), SPECTRA_PER_FILE, "spectra", name, SpectrumError)
     spectra = []
-    for record in records:
+    for record in mu_records:
         args = _args_dict(record.get("args"))
-        if "x" not in record or "y" not in record or any(_truthy(args.get(k)) for k in _NOT_MU):
-            continue
         try:
             energy = np.asarray(record["x"], dtype=np.float64)
             mu = np.asarray(record["y"], dtype=np.float64)
         except (TypeError, ValueError):
-            raise SpectrumError(f"{name}: group '{record.get('old_group')}' has non-numeric data.") from None
+            raise SpectrumError(f"{name}: group '{quote(record.get('old_group'))}' has non-numeric data.") from None
         group_id = str(record.get("old_group") or "")
-        label = str(args.get("label") or "").strip() or group_id or name
+        label = quote(str(args.get("label") or "").strip() or group_id or name, _LONGEST_LABEL)
         spectra.append(
             ParsedSpectrum(
                 energy=energy.ravel(),
@@ -111,6 +121,12 @@ def _groups(records: list[dict], name: str) -> list[ParsedSpectrum]:
     return spectra
 
 
+def _is_mu(record: dict) -> bool:
+    """A group with energy and mu arrays that Athena does not mark as chi(k), derivative, ..."""
+    args = _args_dict(record.get("args"))
+    return "x" in record and "y" in record and not any(_truthy(args.get(k)) for k in _NOT_MU)
+
+
 def _args_dict(args) -> dict:
     """Athena's ``@args`` is a flat key, value, key, value list (a dict in the JSON form)."""
     if isinstance(args, dict):
@@ -132,46 +148,58 @@ def _truthy(value) -> bool:
 
 
 def _literal(source: str, name: str):
-    """A Perl literal (string, number, (list), [list], {hash}) as Python data; never evaluated."""
-    tokens = _tokenize(source, name)
-    value, position = _value(tokens, 0, name, 0)
-    if position != len(tokens):
-        raise SpectrumError(f"{name}: unexpected text after a value in the Athena project.")
-    return value
+    """A Perl literal (string, number, (list), [list], {hash}) as Python data; never evaluated.
+
+    One pass over streamed tokens with an explicit stack of open lists: time linear in the
+    line, and nesting past ``_MAX_DEPTH`` is refused when it opens, without recursion.
+    """
+    open_lists: list[tuple[str, list]] = []
+    result, finished = None, False
+    for kind, text in _tokens(source, name):
+        if finished:
+            raise SpectrumError(f"{name}: unexpected text after a value in the Athena project.")
+        if kind == "open":
+            if len(open_lists) == _MAX_DEPTH:
+                raise SpectrumError(f"{name}: lists nested more than {_MAX_DEPTH} deep in the Athena project.")
+            open_lists.append((text, []))
+            continue
+        if kind == "close":
+            if not open_lists or _CLOSERS[open_lists[-1][0]] != text:
+                raise SpectrumError(f"{name}: unexpected '{text}' in the Athena project.")
+            opener, items = open_lists.pop()
+            value = dict(zip(map(str, items[::2]), items[1::2])) if opener == "{" else items
+        else:
+            value = text
+        if open_lists:
+            open_lists[-1][1].append(value)
+        else:
+            result, finished = value, True
+    if open_lists:
+        raise SpectrumError(f"{name}: unclosed '{open_lists[-1][0]}' in the Athena project.")
+    if not finished:
+        raise SpectrumError(f"{name}: a statement without a value in the Athena project.")
+    return result
 
 
-def _tokenize(source: str, name: str) -> list[tuple[str, str]]:
-    tokens = []
-    for match in _TOKEN.finditer(source):
+def _tokens(source: str, name: str) -> Iterator[tuple[str, str]]:
+    """(kind, text) of each token: "string", "bare", "open" or "close"; an error at anything else."""
+    position = 0
+    while (match := _TOKEN.match(source, position)) is not None:
         kind = match.lastgroup
         text = match.group(kind)
         if kind == "bad":
-            near = source[match.start() : match.start() + 30]
+            near = source[match.start(kind) : match.start(kind) + 30]
             raise SpectrumError(f"{name}: cannot read the Athena project near '{near}'.")
         if kind in ("single", "double"):
-            kind, text = "string", re.sub(r"\\(.)", r"\1", text, flags=re.S) if "\\" in text else text
-        tokens.append((kind, text))
-    return tokens
+            kind, text = "string", _unescape(text) if "\\" in text else text
+        yield kind, text
+        position = match.end()
 
 
-def _value(tokens, i: int, name: str, depth: int):
-    if i >= len(tokens) or depth > _MAX_DEPTH:
-        raise SpectrumError(f"{name}: malformed list in the Athena project.")
-    kind, text = tokens[i]
-    if kind in ("string", "bare"):
-        return text, i + 1
-    closing = {"(": ")", "[": "]", "{": "}"}.get(text)
-    if closing is None:
-        raise SpectrumError(f"{name}: unexpected '{text}' in the Athena project.")
-    items, i = [], i + 1
-    while i < len(tokens) and tokens[i][1] != closing:
-        if tokens[i][1] in (",", "=>"):
-            i += 1
-            continue
-        item, i = _value(tokens, i, name, depth + 1)
-        items.append(item)
-    if i >= len(tokens):
-        raise SpectrumError(f"{name}: unclosed '{text}' in the Athena project.")
-    if text == "{":
-        return {str(items[k]): items[k + 1] for k in range(0, len(items) - 1, 2)}, i + 1
-    return items, i + 1
+def _unescape(text: str) -> str:
+    r"""``\x`` -> ``x``, ``\\`` -> ``\`` (the token regex guarantees each backslash escapes a character).
+
+    Backslash pairs are split off left to right, as a reader of the string pairs them; string
+    methods only, so millions of escapes cost one pass.
+    """
+    return "\\".join(part.replace("\\", "") for part in text.split("\\\\"))
