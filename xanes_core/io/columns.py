@@ -15,6 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from xanes_core.errors import ColumnChoiceNeeded, SpectrumError
+from xanes_core.io.limits import SPECTRUM_COLUMNS
+from xanes_core.io.quote import listing, quote
+from xanes_core.io.source import split_lines
 from xanes_core.io.spectrum import ParsedSpectrum
 
 _SPLIT = re.compile(r"[\s,;]+")
@@ -37,28 +40,43 @@ class Picked:
     how: str
     warnings: tuple[str, ...]
 
+    def measured(self, source_format: str, name: str, labels: list[str], element: str | None = None,
+                 edge: str | None = None, **metadata) -> ParsedSpectrum:
+        """A measured spectrum of these columns; ``metadata`` adds to the column labels and mu's origin."""
+        return ParsedSpectrum(
+            energy=self.energy, mu=self.mu, source_format=source_format, name=name, is_computed=False,
+            element=element, edge=edge, warnings=list(self.warnings),
+            metadata={"columns": labels, "mu_from": self.how, **metadata},
+        )
+
 
 def parse_columns(text: str, name: str, columns: tuple[str, str] | None) -> ParsedSpectrum:
     """A plain column file (.dat, .txt, .csv, .xmu) with or without a header."""
-    lines = text.splitlines()
+    lines = split_lines(text, name)
     start = find_data_start(lines, name)
     table = read_table(lines, start, name)
     labels = header_labels(lines[:start], table.shape[1])
-    picked = pick_columns(labels, table, columns, name)
-    return ParsedSpectrum(
-        energy=picked.energy,
-        mu=picked.mu,
-        source_format="columns",
-        name=name,
-        is_computed=False,
-        warnings=list(picked.warnings),
-        metadata={"columns": labels, "mu_from": picked.how},
-    )
+    return pick_columns(labels, table, columns, name).measured("columns", name, labels)
 
 
-def parse_row(line: str) -> list[float] | None:
-    """The numbers on a data line, or None if any field is not a number."""
-    fields = [f for f in _SPLIT.split(line.strip()) if f]
+def parse_row(line: str, name: str) -> list[float] | None:
+    """The numbers on a data line, or None if any field is not a number.
+
+    A line is split into at most :data:`SPECTRUM_COLUMNS` + 1 fields, so one huge line costs
+    one split, never millions of float conversions.
+    """
+    fields = [f for f in _SPLIT.split(line.strip(), maxsplit=SPECTRUM_COLUMNS) if f]
+    numbers = _numbers(fields[:SPECTRUM_COLUMNS])
+    if numbers is not None and len(fields) > SPECTRUM_COLUMNS:
+        raise SpectrumError(
+            f"{name}: a line holds more than {SPECTRUM_COLUMNS:,} values, the most columns a "
+            "spectrum file may have."
+        )
+    return numbers
+
+
+def _numbers(fields: list[str]) -> list[float] | None:
+    """Each field as a float (Fortran's 1.0D+03 too), or None when one is not a number."""
     if not fields:
         return None
     try:
@@ -78,7 +96,7 @@ def find_data_start(lines: list[str], name: str, first: int = 0) -> int:
         line = lines[index]
         if not line.strip() or line.lstrip()[:1] in _COMMENT_CHARS:
             continue
-        row = parse_row(line)
+        row = parse_row(line, name)
         if row is not None and run_length and len(row) == run_width:
             run_length += 1
         elif row is not None:
@@ -98,7 +116,7 @@ def read_table(lines: list[str], start: int, name: str) -> np.ndarray:
         line = lines[index]
         if not line.strip() or line.lstrip()[:1] in _COMMENT_CHARS:
             continue
-        row = parse_row(line)
+        row = parse_row(line, name)
         if row is None:
             raise SpectrumError(f"{name}: line {index + 1} is not numeric: '{line.strip()[:60]}'.")
         width = width or len(row)
@@ -124,7 +142,7 @@ def header_labels(header: list[str], width: int) -> list[str]:
     for line in reversed(stripped):
         words = line.split("\t") if "\t" in line else _SPLIT.split(line)
         words = [w.strip() for w in words if w.strip()]
-        if len(words) == width and parse_row(line) is None:
+        if len(words) == width and _numbers(_SPLIT.split(line)) is None:
             return _unique(words)
     return [f"col{i + 1}" for i in range(width)]
 
@@ -143,7 +161,7 @@ def pick_columns(
     energy_index = _energy_index(keys, table, units)
     if energy_index is None:
         raise ColumnChoiceNeeded(
-            f"{name}: cannot tell which column is energy; columns: {', '.join(labels)}. "
+            f"{name}: cannot tell which column is energy; columns: {listing(labels, 'columns')}. "
             "Choose the energy and mu columns.", labels,
         )
     energy = table[:, energy_index]
@@ -165,7 +183,7 @@ def pick_columns(
     if not direct and len(others) == 1:
         return Picked(energy, table[:, others[0]], labels[others[0]], ())
     raise ColumnChoiceNeeded(
-        f"{name}: more than one way to get mu; columns: {', '.join(labels)}. "
+        f"{name}: more than one way to get mu; columns: {listing(labels, 'columns')}. "
         "Choose the energy and mu columns.", labels,
     )
 
@@ -178,7 +196,7 @@ def _explicit(labels: list[str], table: np.ndarray, columns: tuple[str, str], na
             number = int(str(wanted).strip().lower().removeprefix("col"))
             matches = [number - 1] if 1 <= number <= len(labels) else []
         if not matches:
-            raise SpectrumError(f"{name}: no column '{wanted}'; columns: {', '.join(labels)}.")
+            raise SpectrumError(f"{name}: no column '{quote(wanted)}'; columns: {listing(labels, 'columns')}.")
         indices.append(matches[0])
     return Picked(table[:, indices[0]], table[:, indices[1]], labels[indices[1]], ())
 

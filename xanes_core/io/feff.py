@@ -13,14 +13,16 @@ from pymatgen.core.periodic_table import Element
 
 from xanes_core.errors import SpectrumError
 from xanes_core.io.columns import find_data_start, read_table
+from xanes_core.io.source import split_lines
 from xanes_core.io.spectrum import ParsedSpectrum
 
-_ABSORBER = re.compile(r"Abs\s+Z=\s*(\d+).*?\b(K|L[1-3]|M[1-5])\s+shell")
+# Anchored at a line start (after "#"s and blanks of that line) so each line is tried once.
+_ABSORBER = re.compile(r"^[# \t]*Abs[ \t]+Z=[ \t]*(\d{1,3})\b[^\n]*?\b(K|L[1-3]|M[1-5])[ \t]+shell", re.M)
 _OMEGA, _MU = 0, 3
 
 
 def parse_feff(text: str, name: str) -> ParsedSpectrum:
-    lines = text.splitlines()
+    lines = split_lines(text, name)
     table = read_table(lines, find_data_start(lines, name), name)
     if table.shape[1] < _MU + 1:
         raise SpectrumError(f"{name}: a FEFF xmu.dat needs at least 4 columns (omega e k mu).")

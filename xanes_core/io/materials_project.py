@@ -17,6 +17,9 @@ import numpy as np
 
 from xanes_core.errors import SpectrumError
 from xanes_core.io.columns import parse_row
+from xanes_core.io.limits import SPECTRA_PER_FILE, check_count
+from xanes_core.io.quote import quote
+from xanes_core.io.source import split_lines
 from xanes_core.io.spectrum import ParsedSpectrum
 
 _TSV_TITLE = re.compile(r"Absorption \((\S+?)-edge\) for (\S+) \(([^)]*)\)")
@@ -29,6 +32,7 @@ def parse_mp_json(text: str, name: str) -> list[ParsedSpectrum]:
     except (ValueError, RecursionError) as exc:
         raise SpectrumError(f"{name}: not valid JSON ({str(exc)[:80]}).") from None
     items = document if isinstance(document, list) else [document]
+    check_count(len(items), SPECTRA_PER_FILE, "documents", name, SpectrumError)
     spectra = [_from_document(item, name, len(items) > 1) for item in items if isinstance(item, dict)]
     spectra = [s for s in spectra if s is not None]
     if not spectra:
@@ -38,11 +42,11 @@ def parse_mp_json(text: str, name: str) -> list[ParsedSpectrum]:
 
 
 def parse_mp_tsv(text: str, name: str) -> ParsedSpectrum:
-    lines = text.splitlines()
+    lines = split_lines(text, name)
     title = _TSV_TITLE.match(lines[0].strip())
     if title is None:
         raise SpectrumError(f"{name}: not a Materials Project XAS download (title line).")
-    rows = [parse_row(" ".join(line.split("\t")[:2])) for line in lines[1:]]
+    rows = [parse_row(" ".join(line.split("\t", 2)[:2]), name) for line in lines[1:]]
     data = np.array([row for row in rows if row is not None and len(row) == 2], dtype=np.float64)
     if data.size == 0:
         raise SpectrumError(f"{name}: no numeric data below the title line.")
@@ -71,7 +75,7 @@ def _from_document(doc: dict, name: str, numbered: bool) -> ParsedSpectrum | Non
         raise SpectrumError(f"{name}: the spectrum arrays are not lists of numbers.") from None
     if energy.ndim != 1 or mu.ndim != 1:
         raise SpectrumError(f"{name}: the spectrum arrays are not flat lists of numbers.")
-    material = next((str(source[k]) for k in ("material_id", "task_id", "mp_id") if source.get(k)), None)
+    material = next((quote(source[k]) for k in ("material_id", "task_id", "mp_id") if source.get(k)), None)
     label = f"{name} [{material}]" if numbered and material else name
     return ParsedSpectrum(
         energy=energy,

@@ -16,6 +16,8 @@ import numpy as np
 
 from xanes_core.errors import SpectrumError
 from xanes_core.io.columns import header_labels, pick_columns, read_table
+from xanes_core.io.quote import quote
+from xanes_core.io.source import split_lines
 from xanes_core.io.spectrum import ParsedSpectrum
 
 _FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z0-9_]+)$")
@@ -23,24 +25,15 @@ _HC_EV_ANGSTROM = 12398.419843
 
 
 def parse_xdi(text: str, name: str, columns: tuple[str, str] | None) -> ParsedSpectrum:
-    lines = text.splitlines()
+    lines = split_lines(text, name)
     fields, header_end = _read_header(lines, name)
     start = _first_data_line(lines, header_end, name)
     table = read_table(lines, start, name)
     labels, units = _column_labels(fields, lines[:start], table.shape[1])
     table, labels, units = _angle_to_energy(table, labels, units, fields, name)
     picked = pick_columns(labels, table, columns, name, units=units)
-    return ParsedSpectrum(
-        energy=picked.energy,
-        mu=picked.mu,
-        source_format="xdi",
-        name=name,
-        is_computed=False,
-        element=fields.get("element.symbol"),
-        edge=fields.get("element.edge"),
-        warnings=list(picked.warnings),
-        metadata={"columns": labels, "mu_from": picked.how, "xdi": fields},
-    )
+    element, edge = fields.get("element.symbol"), fields.get("element.edge")
+    return picked.measured("xdi", name, labels, element, edge, xdi=fields)
 
 
 def _read_header(lines: list[str], name: str) -> tuple[dict[str, str], int]:
@@ -57,14 +50,14 @@ def _read_header(lines: list[str], name: str) -> tuple[dict[str, str], int]:
             continue
         key, colon, value = content.partition(":")
         if not colon:
-            raise SpectrumError(f"{name}: XDI header line {index + 1} has no ':' ('{content[:40]}').")
+            raise SpectrumError(f"{name}: XDI header line {index + 1} has no ':' ('{quote(content)}').")
         if not _FIELD.match(key.strip()):
             raise SpectrumError(
-                f"{name}: XDI header line {index + 1}: '{key.strip()[:40]}' is not a "
+                f"{name}: XDI header line {index + 1}: '{quote(key.strip())}' is not a "
                 "'Family.key' name."
             )
         if not value.strip():
-            raise SpectrumError(f"{name}: XDI header line {index + 1}: '{key.strip()}' has no value.")
+            raise SpectrumError(f"{name}: XDI header line {index + 1}: '{quote(key.strip())}' has no value.")
         fields[key.strip().lower()] = value.strip()
     return fields, len(lines)
 
@@ -82,7 +75,7 @@ def _column_labels(fields: dict[str, str], header: list[str], width: int):
     declared = {
         int(key.split(".")[1]): value.split()
         for key, value in fields.items()
-        if re.fullmatch(r"column\.\d+", key)
+        if re.fullmatch(r"column\.\d{1,4}", key)
     }
     if not declared:
         return header_labels(header, width), [None] * width
