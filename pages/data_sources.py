@@ -16,14 +16,13 @@ only, never to a file or log.
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from pages import common
 from xanes_core.errors import SourceError
+from xanes_core.io.limits import CATALOGUE_MB
 from xanes_core.sources import funnel
 from xanes_core.sources.build_job import BuildJob, BuildStatus, dataset_folder
 from xanes_core.sources.labels import read_labels
@@ -46,23 +45,15 @@ def _job() -> BuildJob:
 
 @st.cache_data(show_spinner="Reading the catalogue…", max_entries=8)
 def _read_catalogue(data: bytes, name: str, fmt: str | None) -> pd.DataFrame:
-    """``read_labels`` needs a path: the upload goes to a private temporary folder under its own name.
-
-    Messages then name the file as the user knows it (the temporary folder is cut out).
-    """
-    with tempfile.TemporaryDirectory(prefix="xanes-labels-") as folder:
-        path = Path(folder) / Path(name).name
-        path.write_bytes(data)
-        try:
-            return read_labels(path, fmt)
-        except SourceError as exc:
-            raise SourceError(str(exc).replace(folder + os.sep, "")) from None
+    """The uploaded catalogue read from memory (limits checked there; nothing is written)."""
+    return read_labels(data, fmt, name=name)
 
 
 def _catalogue_section() -> pd.DataFrame | None:
     st.subheader("1 · Label catalogue")
     left, right = st.columns([2, 1])
     upload = left.file_uploader("Topology catalogue", type=["csv", "txt", "tsv"], key="mp_labels_file",
+                                max_upload_size=CATALOGUE_MB,
                                 help="The TQC export the paper used, a Materiae catalogue, or a CSV "
                                      "with mp_id (or icsd) and label columns.")
     fmt = right.selectbox("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, key="mp_labels_format")

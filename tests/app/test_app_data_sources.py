@@ -8,6 +8,7 @@ so built datasets and raw answers cannot leak into other app tests. The build jo
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.sources.mp_server import (
     documents,
     real_spectra,
 )
+from xanes_core.io.limits import CATALOGUE_MB, MB
 from xanes_core.sources.labels import read_labels
 
 KEY = "Xk3tS9pQv2LmN8rB4wZy7HcJ1dFgA6eU"
@@ -212,3 +214,17 @@ def test_an_endpoint_the_operator_lists_gets_the_server_key(page: AppTest, serve
     assert_clean(page)
     assert "Saved 3 materials" in page.success[0].value
     assert_nowhere(KEY, page, cache)
+
+
+def test_oversized_catalogue_is_one_error_and_nothing_is_written(page: AppTest, cache: Path,
+                                                                 tmp_path_factory, monkeypatch) -> None:
+    assert page.file_uploader(key="mp_labels_file").proto.max_upload_size_mb == CATALOGUE_MB
+    scratch = tmp_path_factory.mktemp("scratch")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where the page once wrote uploads
+    before = sorted(cache.rglob("*"))
+    big = b"mp_id,label,note\nmp-149,0," + b"x" * (CATALOGUE_MB * MB) + b"\n"
+    upload(page, "big.csv", big)
+    assert not page.exception
+    assert [e.value for e in page.error] == [f"big.csv: 10.0 MB is over the {CATALOGUE_MB} MB limit for label catalogues."]
+    assert page.button(key="mp_start").disabled
+    assert sorted(cache.rglob("*")) == before and not any(scratch.iterdir())

@@ -24,6 +24,9 @@ from typing import Callable
 import pandas as pd
 
 from xanes_core.errors import SourceError
+from xanes_core.io.limits import CATALOGUE_COLUMNS, CATALOGUE_MB, CATALOGUE_ROWS, MB, check_count, check_size
+from xanes_core.io.quote import quote
+from xanes_core.io.source import count_lines
 
 COLUMNS = ("mp_id", "icsd", "formula", "space_group", "label", "fine_class")
 FORMATS = ("tqc", "materiae", "csv")
@@ -45,34 +48,34 @@ UNDETERMINED = frozenset({"Unknown"})
 _TQC_COLUMNS = ["formula", "icsd", "sg", "theory", "ID", "class"]
 _CSV_OPTIONAL = ("mp_id", "icsd", "formula", "space_group")
 _MP_ID = re.compile(r"^(mp|mvc)-\d+$")
+# ICSD collection codes are below 10^7 today; the bound keeps a 50-digit "code" out of Int64.
+_LARGEST_ICSD = 10**9
 
 
-def read_labels(path: str | Path, format: str | None = None) -> pd.DataFrame:
+def read_labels(source: str | Path | bytes, format: str | None = None, name: str | None = None) -> pd.DataFrame:
     """Read a label catalogue (``tqc``, ``materiae`` or ``csv``; guessed when ``None``).
 
+    ``source`` is a path or an upload's bytes (``name``: the file name shown in messages).
     Raises :class:`SourceError` with one line naming the file and the problem when the file
-    cannot be read, its format is not recognised, or a row carries an unknown class.
+    cannot be read, is over the size, row or column limits (checked before pandas parses it),
+    its format is not recognised, or a row carries an unknown class.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"Cannot read label file {path}: {exc.__class__.__name__}.") from None
-    fmt = format or guess_format(text, path)
+    text, name = _catalogue_text(source, name)
+    fmt = format or guess_format(text, name)
     if fmt not in _READERS:
         raise SourceError(f"Unknown label format '{fmt}'; use one of {', '.join(FORMATS)}.")
     try:
         table = _READERS[fmt](text)
     except SourceError as exc:
-        raise SourceError(f"{path.name}: {exc}") from None
+        raise SourceError(f"{name}: {exc}") from None
     except (ValueError, KeyError, pd.errors.ParserError) as exc:
-        raise SourceError(f"{path.name} is not a readable {fmt} label file ({exc}).") from None
+        raise SourceError(f"{name} is not a readable {fmt} label file ({quote(exc)}).") from None
     if table.empty:
-        raise SourceError(f"{path.name} holds no labelled materials.")
+        raise SourceError(f"{name} holds no labelled materials.")
     return table
 
 
-def guess_format(text: str, path: Path | None = None) -> str:
+def guess_format(text: str, name: str | None = None) -> str:
     """Tell the format from the first line: Materiae's header, TQC's semicolons, or a CSV."""
     first = text.lstrip().split("\n", 1)[0].strip().lower()
     header = {cell.strip() for cell in first.split(",")}
@@ -82,11 +85,39 @@ def guess_format(text: str, path: Path | None = None) -> str:
         return "tqc"
     if "label" in header and header & {"mp_id", "icsd"}:
         return "csv"
-    name = path.name if path else "The label file"
     raise SourceError(
-        f"{name}: cannot tell the catalogue format from its first line; pass format= "
-        f"one of {', '.join(FORMATS)}."
+        f"{name or 'The label file'}: cannot tell the catalogue format from its first line; "
+        f"pass format= one of {', '.join(FORMATS)}."
     )
+
+
+def _catalogue_text(source: str | Path | bytes, name: str | None) -> tuple[str, str]:
+    """The catalogue as text and its display name, refused over the size, row or column limits.
+
+    Lines and fields are counted before pandas sees the text: pandas renames thousands of
+    repeated header names in quadratic time, takes minutes over one row of a million fields,
+    and a row costs microseconds in the cleaning.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name = name or "catalogue"
+        raw = bytes(source)
+        check_size(len(raw), CATALOGUE_MB * MB, "label catalogues", name, SourceError)
+    else:
+        path = Path(source)
+        name = name or path.name
+        try:
+            check_size(path.stat().st_size, CATALOGUE_MB * MB, "label catalogues", name, SourceError)
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise SourceError(f"Cannot read label file {path}: {exc.__class__.__name__}.") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceError(f"{name}: not a UTF-8 text file.") from None
+    check_count(count_lines(text), CATALOGUE_ROWS, "lines", name, SourceError)
+    widest = max((line.count(",") + line.count(";") + 1 for line in text.splitlines()), default=0)
+    check_count(widest, CATALOGUE_COLUMNS, "fields on one line", name, SourceError)
+    return text, name
 
 
 def _read_tqc(text: str) -> pd.DataFrame:
@@ -147,17 +178,17 @@ def _finish(table: pd.DataFrame) -> pd.DataFrame:
     table = table[~table["fine_class"].isin(UNDETERMINED)]
     unknown = sorted(set(table["fine_class"]) - set(CLASS_LABELS))
     if unknown:
-        shown = ", ".join(repr(c) for c in unknown[:5])
+        shown = ", ".join(repr(quote(c)) for c in unknown[:5])
         raise SourceError(f"unknown topology class {shown}; known: {', '.join(CLASS_LABELS)}.")
     mp_id = _optional_text(table["mp_id"])
     bad_ids = mp_id.dropna()[~mp_id.dropna().str.match(_MP_ID)]
     if len(bad_ids):
-        raise SourceError(f"'{bad_ids.iloc[0]}' is not a Materials Project id (like mp-149).")
+        raise SourceError(f"'{quote(bad_ids.iloc[0])}' is not a Materials Project id (like mp-149).")
     out = pd.DataFrame({
         "mp_id": mp_id,
-        "icsd": _integers(table["icsd"], "ICSD id"),
+        "icsd": _integers(table["icsd"], "ICSD id", _LARGEST_ICSD),
         "formula": _optional_text(table["formula"]),
-        "space_group": _integers(table["space_group"], "space group"),
+        "space_group": _integers(table["space_group"], "space group", 230),
         "label": table["fine_class"].map(CLASS_LABELS).astype("int8"),
         "fine_class": table["fine_class"],
     })
@@ -173,11 +204,12 @@ def _optional_text(values: pd.Series) -> pd.Series:
     return cleaned.astype(object).where(cleaned.notna(), None)
 
 
-def _integers(values: pd.Series, what: str) -> pd.Series:
-    """Nullable integers; a non-number is an error naming the value."""
+def _integers(values: pd.Series, what: str, largest: int) -> pd.Series:
+    """Nullable integers in 1..largest; anything else is an error naming the value."""
     cleaned = values.astype("string").str.strip().replace("", pd.NA)
     numbers = pd.to_numeric(cleaned, errors="coerce")
-    bad = cleaned.notna() & numbers.isna()
+    valid = numbers.between(1, largest) & (numbers % 1 == 0)
+    bad = cleaned.notna() & ~valid.fillna(False).astype(bool)
     if bad.any():
-        raise SourceError(f"'{cleaned[bad].iloc[0]}' is not a valid {what}.")
+        raise SourceError(f"'{quote(cleaned[bad].iloc[0])}' is not a valid {what}.")
     return numbers.astype("Int64")
