@@ -15,18 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from timing import best_of
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.demo import generate_demo
 from xanes_core.data.elements import energy_grid
-
-
-def timed(function, repeat: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -37,19 +29,19 @@ def main() -> None:
     grid = energy_grid("Fe")
     source = np.linspace(grid[0] - 5, grid[-1] + 5, 400)
     values = np.sin(source / 7.0)
-    resample_reference = timed(lambda: [np.interp(grid, source, values) for _ in range(len(dataset.spectra))], 1)
+    resample_reference = best_of(lambda: [np.interp(grid, source, values) for _ in range(len(dataset.spectra))], 1)
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = dataset.save(Path(tmp) / "demo")
         sparse_bytes = sum(f.stat().st_size for f in folder.iterdir())
-        load = timed(lambda: XanesDataset.load(folder))
+        load = best_of(lambda: XanesDataset.load(folder))
         dense_path = Path(tmp) / "dense.npy"
         dense = np.zeros((dataset.n_samples, 200, 81), dtype=np.float32)
         dense[dataset.sample_index, :, dataset.channel] = dataset.spectra
         np.save(dense_path, dense)
         dense_bytes = dense_path.stat().st_size
         del dense
-        dense_load = timed(lambda: np.load(dense_path))
+        dense_load = best_of(lambda: np.load(dense_path))
 
     print(json.dumps({
         "n_samples": dataset.n_samples,

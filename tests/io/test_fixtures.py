@@ -149,17 +149,6 @@ def test_explicit_columns_resolve_ambiguity(fixtures_dir):
     assert spectrum.metadata["mu_from"] == "col4"
 
 
-def test_reading_is_fast(fixtures_dir):
-    import time
-
-    path = fixtures_dir / "spectra" / "xdi" / "cu_metal_rt.xdi"
-    read_spectrum(path)  # warm the edge table
-    start = time.perf_counter()
-    for _ in range(10):
-        read_spectrum(path)
-    assert (time.perf_counter() - start) / 10 < 0.1
-
-
 @pytest.mark.parametrize("path", [p for p, *_ in READABLE])
 def test_no_reader_error_escapes_the_family(fixtures_dir, path):
     """Reading the same bytes with a wrong override fails as a XanesError, never otherwise."""
