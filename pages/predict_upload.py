@@ -15,7 +15,8 @@ from pages import common
 from xanes_core.analysis.materials import space_group_from_cif
 from xanes_core.data.elements import CHANNELS
 from xanes_core.data.symmetry import symmetry_info
-from xanes_core.io import DEFAULT_MAX_BYTES, Spectrum
+from xanes_core.io import Spectrum
+from xanes_core.io.limits import CIF_MB, SPECTRUM_FILE_MB
 from xanes_core.io.uploads import EDGES, Choices, UploadResult, read_upload
 
 FORMATS = ("XDI (.xdi), Athena projects (.prj), column text (.dat, .txt, .csv, .xmu), FEFF xmu.dat, "
@@ -89,8 +90,9 @@ def uploaded_spectra() -> list[Spectrum]:
     """The usable spectra of the uploaded files (one per absorbing element, the person says)."""
     files = st.file_uploader(
         "Spectrum files, one per absorbing element of the material", accept_multiple_files=True,
-        key="predict_files", help=f"Formats: {FORMATS}. Gzipped files are fine.")
-    st.caption(f"Formats: {FORMATS}. Up to {DEFAULT_MAX_BYTES / 1e6:.0f} MB per file.")
+        key="predict_files", max_upload_size=SPECTRUM_FILE_MB,
+        help=f"Formats: {FORMATS}. Gzipped files are fine.")
+    st.caption(f"Formats: {FORMATS}. Up to {SPECTRUM_FILE_MB} MB per file.")
     return [spectrum for file in files or [] if (spectrum := _one_file(file)) is not None]
 
 
@@ -109,7 +111,7 @@ def symmetry_input(needed: bool | None) -> tuple[int | None, bytes | None]:
             st.caption(f"{info.symbol} · {info.crystal_system} · point group {info.point_group}")
         return (int(number) if number is not None else None), None
     if how == SYMMETRY_SOURCES[1]:
-        cif = st.file_uploader("CIF of the material", type=["cif"], key="predict_cif",
+        cif = st.file_uploader("CIF of the material", type=["cif"], key="predict_cif", max_upload_size=CIF_MB,
                                help="pymatgen reads the structure and finds its space group (symprec 0.1, as MP).")
         if cif is None:
             return None, None

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_clean
 from xanes_core.data.dataset import XanesDataset
+from xanes_core.io.limits import CIF_MB, MB, SPECTRUM_FILE_MB
 from xanes_core.learn import runs
 from xanes_core.learn.config import ModelConfig
 from xanes_core.learn.training import Trainer, TrainingConfig
@@ -147,6 +148,18 @@ def test_space_group_from_a_cif(page: AppTest, fixtures_dir: Path) -> None:
     assert any("space group **225**" in c.value for c in page.caption)
     assert 0.0 <= _probability(page) <= 1.0
     assert any("has no Co" in w.value for w in page.warning)  # a CIF of another material is flagged
+
+
+def test_uploaders_show_the_readers_limits_and_an_oversized_cif_is_refused(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, *LICOO2))
+    assert page.file_uploader(key="predict_files").proto.max_upload_size_mb == SPECTRUM_FILE_MB
+    page.segmented_control(key="predict_sg_source").set_value("CIF file").run()
+    assert page.file_uploader(key="predict_cif").proto.max_upload_size_mb == CIF_MB
+    cif = "data_Cu\n_cell_length_a 3.61\n" + "#" * (CIF_MB * MB)  # past the limit; pymatgen never sees it
+    page.file_uploader(key="predict_cif").set_value(("big.cif", cif.encode(), "chemical/x-cif")).run()
+    assert not page.exception
+    assert any(f"over the {CIF_MB} MB limit for CIF files" in e.value for e in page.error)
+    assert not page.metric
 
 
 def test_malformed_upload_is_an_error_and_the_page_goes_on(page: AppTest, fixtures_dir: Path) -> None:

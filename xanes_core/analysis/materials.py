@@ -28,10 +28,10 @@ from xanes_core.data.preprocess import resample
 from xanes_core.data.symmetry import validate_space_group
 from xanes_core.errors import XanesError
 from xanes_core.io import NormalizedSpectrum, Spectrum, normalize_for_model
+from xanes_core.io.limits import CIF_MB, MB, check_size
 from xanes_core.io.spectrum import ParsedSpectrum, build_spectrum
 
 SpectrumInput = Spectrum | NormalizedSpectrum | tuple[str, Sequence[float], Sequence[float]]
-MAX_CIF_BYTES = 5_000_000
 # MP's own symmetry tolerance: the training labels' space groups come from MP structures.
 CIF_SYMPREC = 0.1
 # The Materials Project website's XAS download: xas.XANES.<edge>.<formula>.<material id>.<ext>
@@ -58,8 +58,9 @@ class ElementSpectrum:
 def space_group_from_cif(cif: str | bytes | Path) -> tuple[int, str]:
     """(space group number, reduced formula) of a CIF: str/bytes are CIF text, a Path a file.
 
-    Untrusted text goes to pymatgen's parser, which raises many exception types on broken
-    input; every one of them becomes a one-line XanesError.
+    All three are refused over the CIF size limit before pymatgen sees them. Untrusted text
+    goes to pymatgen's parser, which raises many exception types on broken input; every one of
+    them becomes a one-line XanesError.
     """
     from pymatgen.core import Structure
     from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
@@ -67,9 +68,9 @@ def space_group_from_cif(cif: str | bytes | Path) -> tuple[int, str]:
     if isinstance(cif, Path):
         if not cif.is_file():
             raise XanesError(f"{cif.name}: no such CIF file.")
-        if cif.stat().st_size > MAX_CIF_BYTES:
-            raise XanesError(f"{cif.name}: over the {MAX_CIF_BYTES / 1e6:.0f} MB limit for CIF files.")
+        check_size(cif.stat().st_size, CIF_MB * MB, "CIF files", cif.name)
         cif = cif.read_bytes()
+    check_size(len(cif), CIF_MB * MB, "CIF files", "The CIF")
     text = cif.decode("utf-8", errors="replace") if isinstance(cif, bytes) else cif
     try:
         with pywarnings.catch_warnings():
