@@ -17,6 +17,7 @@ from xanes_core.errors import XanesError
 from xanes_core.io import read_spectra
 from xanes_core.io.limits import MB, SPECTRUM_FILE_MB
 from xanes_core.sources.labels import read_labels
+from xanes_core.sources.local_files import read_manifest
 
 SIZE = 5 * MB
 ATHENA = "# Athena project file -- Athena version 0.8.023\n"
@@ -31,7 +32,7 @@ class Case:
 
     id: str
     fmt: str | None
-    reader: str  # "spectrum" (read_spectra) or "catalogue" (read_labels)
+    reader: str  # "spectrum" (read_spectra), "catalogue" (read_labels) or "manifest" (read_manifest)
     build: Callable[[], bytes]
 
 
@@ -54,6 +55,9 @@ def read(case: Case, raw: bytes) -> Outcome:
     try:
         if case.reader == "catalogue":
             read_labels(raw, name="catalogue.csv")
+            return Outcome(False, ())
+        if case.reader == "manifest":
+            read_manifest(raw, "manifest.csv")
             return Outcome(False, ())
         spectra = read_spectra(raw, "upload.dat")
     except XanesError as exc:
@@ -140,6 +144,12 @@ CASES = [
     Case("catalogue: seven hundred thousand rows", None, "catalogue", lambda: fill("mp-1,1\n", "mp_id,label\n")),
     Case("catalogue: 270,000 distinct materials, just under the row limit", None, "catalogue",
          lambda: _many_materials()),
+    # Manifests of local spectrum files (build-dataset, predict-batch)
+    Case("manifest: a header of two million columns", None, "manifest",
+         lambda: fill("c,", "material_id,formula,space_group,label,element,file,", "\n")),
+    Case("manifest: a row of two million fields", None, "manifest",
+         lambda: fill(",x", "material_id,formula,space_group,label,element,file\nm1,Cu,225,0,Cu,cu.dat", "\n")),
+    Case("manifest: a million tiny lines", None, "manifest", lambda: fill("\n", "material_id,formula,space_group,label,element,file\n")),
 ]
 
 

@@ -10,9 +10,10 @@ import pytest
 from xanes_core.analysis.materials import space_group_from_cif
 from xanes_core.errors import SourceError, XanesError
 from xanes_core.io import limits
-from xanes_core.io.limits import CATALOGUE_MB, CIF_MB, MB, SPECTRUM_FILE_MB
+from xanes_core.io.limits import CATALOGUE_MB, CIF_MB, MANIFEST_MB, MB, SPECTRUM_FILE_MB
 from xanes_core.io.uploads import read_upload
 from xanes_core.sources.labels import read_labels
+from xanes_core.sources.local_files import read_manifest
 
 STREAMLIT_CONFIG = Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml"
 CU_CIF = """data_Cu
@@ -87,3 +88,10 @@ def test_spectrum_upload_over_the_limit_says_so(fixtures_dir: Path) -> None:
     result = read_upload(padded(raw, SPECTRUM_FILE_MB * MB + 1).encode(), "cu.xdi")
     assert result.error == f"cu.xdi: 20.0 MB is over the {SPECTRUM_FILE_MB} MB limit for spectrum files."
     assert read_upload(padded(raw, SPECTRUM_FILE_MB * MB).encode(), "cu.xdi").usable
+
+
+def test_manifest_over_the_limit_is_refused() -> None:
+    head = "material_id,formula,space_group,label,element,file\nm1,Cu,225,0,Cu,cu.dat"
+    with pytest.raises(SourceError, match=f"Manifest big.csv: 50.0 MB is over the {MANIFEST_MB} MB limit for manifests"):
+        read_manifest((head + " " * (MANIFEST_MB * MB - len(head)) + "\n").encode(), "big.csv")
+    assert len(read_manifest((head + "\n").encode(), "small.csv")) == 1

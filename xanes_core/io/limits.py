@@ -31,8 +31,14 @@ CIF_MB = 5
 CATALOGUE_MB = 10
 #: Rows of a catalogue: TQC lists ~96,000 ICSD entries, twice (with and without SOC).
 CATALOGUE_ROWS = 300_000
-#: Fields on one line of a catalogue (they have 2 to 7); pandas is slow on very wide rows.
-CATALOGUE_COLUMNS = 100
+
+#: A manifest of local spectrum files (build-dataset, predict-batch): text, not spectra.
+MANIFEST_MB = 50
+MANIFEST_ROWS = 500_000
+
+#: Fields on one line of a catalogue or manifest (they have 2 to 7): pandas renames repeated
+#: header names in quadratic time and takes minutes over one row of a million fields.
+TABLE_FIELDS = 100
 
 #: A zip of spectrum files plus a manifest, as uploaded (compressed).
 ZIP_MB = 100

@@ -15,8 +15,8 @@ import re
 import zlib
 from pathlib import Path
 
-from xanes_core.errors import SpectrumError
-from xanes_core.io.limits import SPECTRUM_LINES, check_count, check_size, in_mb
+from xanes_core.errors import SpectrumError, XanesError
+from xanes_core.io.limits import SPECTRUM_LINES, TABLE_FIELDS, check_count, check_size, in_mb
 
 _GZIP_MAGIC = b"\x1f\x8b"
 # Beamline files are ASCII with the odd degree sign or Angstrom; a file where many bytes are
@@ -68,6 +68,14 @@ def split_lines(text: str, name: str) -> list[str]:
     """``text.splitlines()``, refused first (counted without splitting) past the line limit."""
     check_count(count_lines(text), SPECTRUM_LINES, "lines", name, SpectrumError)
     return text.splitlines()
+
+
+def check_table_shape(text: str, name: str, max_lines: int, error: type[XanesError]) -> None:
+    """Refuse a comma/semicolon table with more than ``max_lines`` lines or a line of more than
+    :data:`TABLE_FIELDS` fields, before pandas parses it (see limits.TABLE_FIELDS for why)."""
+    check_count(count_lines(text), max_lines, "lines", name, error)
+    widest = max((line.count(",") + line.count(";") + 1 for line in text.splitlines()), default=0)
+    check_count(widest, TABLE_FIELDS, "fields on one line", name, error)
 
 
 def count_lines(text: str) -> int:

@@ -39,12 +39,13 @@ from xanes_core.data.preprocess import assign_splits, resample
 from xanes_core.data.symmetry import symmetry_info, validate_space_group
 from xanes_core.errors import SourceError, XanesError
 from xanes_core.io import normalize_for_model, read_spectrum
+from xanes_core.io.limits import MANIFEST_MB, MANIFEST_ROWS, MB, check_size
+from xanes_core.io.source import check_table_shape
 
 MANIFEST_COLUMNS = ("material_id", "formula", "space_group", "label", "element", "file")
 LABEL_WORDS = {"topological": 1, "1": 1, "trivial": 0, "0": 0, "": UNLABELLED}
 SOURCE = "local files"
 DROPS_FILE = "drops.csv"
-MAX_MANIFEST_BYTES = 50_000_000  # ~500,000 rows; a manifest is text, not spectra
 DROP_REASONS = {
     "no_material_id": "the row has no material_id",
     "bad_label": "label is not topological, trivial, 1, 0 or empty",
@@ -149,9 +150,11 @@ def build_dataset(manifest: bytes, manifest_name: str, files: FileSource, out: s
 def read_manifest(raw: bytes, name: str) -> pd.DataFrame:
     """The manifest as strings (blank cells ""), columns lower-cased; SourceError (one line)
     when it cannot be read, lacks a column of :data:`MANIFEST_COLUMNS` or has no rows."""
-    _check_manifest_size(len(raw), name)
+    check_size(len(raw), MANIFEST_MB * MB, "manifests", f"Manifest {name}", SourceError)
     try:
-        table = pd.read_csv(io.StringIO(raw.decode("utf-8-sig")), dtype=str, keep_default_na=False)
+        text = raw.decode("utf-8-sig")
+        check_table_shape(text, f"Manifest {name}", MANIFEST_ROWS, SourceError)
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise SourceError(f"Cannot read manifest {name}: {_first_line(exc)}") from None
     table.columns = [str(column).strip().lower() for column in table.columns]
@@ -167,15 +170,10 @@ def read_manifest(raw: bytes, name: str) -> pd.DataFrame:
 def manifest_bytes(path: Path) -> bytes:
     """A manifest file's bytes, refused (SourceError, one line) past the size limit or unreadable."""
     try:
-        _check_manifest_size(path.stat().st_size, path.name)
+        check_size(path.stat().st_size, MANIFEST_MB * MB, "manifests", f"Manifest {path.name}", SourceError)
         return path.read_bytes()
     except OSError as exc:
         raise SourceError(f"Cannot read manifest {path.name}: {exc.strerror or type(exc).__name__}.") from None
-
-
-def _check_manifest_size(size: int, name: str) -> None:
-    if size > MAX_MANIFEST_BYTES:
-        raise SourceError(f"Manifest {name}: {size / 1e6:.0f} MB is over the {MAX_MANIFEST_BYTES / 1e6:.0f} MB limit.")
 
 
 def files_beside(folder: Path) -> FileSource:
