@@ -26,7 +26,7 @@ from xanes_core.io.reader import read_spectrum  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
-MP_DOCUMENTS = {"Co": "LiCoO2_k_xanes.json", "Fe": "xas.XANES.K.Fe.mp-13.tsv"}
+MP_DOCUMENTS = {"Co": ("LiCoO2_k_xanes.json", "LiCoO2"), "Fe": ("xas.XANES.K.Fe.mp-13.tsv", "mp-13 Fe metal")}
 
 
 def _real_cu() -> tuple[np.ndarray, float]:
@@ -40,7 +40,7 @@ def _real_cu() -> tuple[np.ndarray, float]:
 
 def _real_document(symbol: str) -> tuple[np.ndarray, float]:
     """One Materials Project document on its element's grid (edge step 1), and its E0 - E_K."""
-    spectrum = read_spectrum(SHARED / "fixtures" / "spectra" / "mp" / MP_DOCUMENTS[symbol])
+    spectrum = read_spectrum(SHARED / "fixtures" / "spectra" / "mp" / MP_DOCUMENTS[symbol][0])
     on_grid, _ = resample(spectrum.energy, spectrum.mu, symbol)
     step = spectrum.mu[-max(spectrum.mu.size // 5, 1):].mean()
     return on_grid / step, find_e0(spectrum.energy, spectrum.mu) - k_edge_energy(symbol)
@@ -70,7 +70,7 @@ def _demo_panel(axis, demo, symbol: str, real: np.ndarray, real_label: str, real
 def _edge_offset_panel(axis) -> None:
     z = [Element(s).Z for s in CHANNELS]
     axis.plot(z, [modelled_e0_offset(s) for s in CHANNELS], ".-", color="tab:orange", lw=1, ms=4,
-              label="smooth model (elements without real data)")
+              label="smooth model (used where no real data)")
     measured = {**MEASURED_E0_OFFSETS_EV, "Mn": 13.3, "Pd": 24.8, "O": -10.4}
     axis.plot([Element(s).Z for s in measured], list(measured.values()), "ks", ms=5,
               label="real FEFF (Cu, Co, Fe: used; Mn, Pd, O: checks)")
@@ -90,7 +90,7 @@ def main() -> None:
     _demo_panel(axes[0, 0], demo, "Cu", cu, "2,589 real FEFF Cu oxides, mean", cu_e0)
     for axis, symbol in zip((axes[0, 1], axes[1, 0]), ("Co", "Fe")):
         real, e0 = _real_document(symbol)
-        _demo_panel(axis, demo, symbol, real, f"Materials Project {MP_DOCUMENTS[symbol].split('_')[0]}", e0)
+        _demo_panel(axis, demo, symbol, real, f"Materials Project {MP_DOCUMENTS[symbol][1]}", e0)
     _edge_offset_panel(axes[1, 1])
     for axis in (axes[0, 0], axes[1, 0]):
         axis.set_ylabel(r"$\mu(E)$ (edge-step units)")
