@@ -101,6 +101,14 @@ def test_class_information_stays_in_the_documented_ranges(demo_full, symbol):
         assert (largest > 0.3) if carries else (largest < 0.15), (name, largest)
 
 
+def test_elements_whose_feff_window_misses_the_grid_report_one_held_range(demo_full):
+    (held,) = class_signal_ranges("Bi")
+    assert held.name == "held window start" and held.carries_class
+    rows = demo_full.element_rows("Bi")
+    flat = np.ptp(demo_full.spectra[rows], axis=1) < 1e-6  # every grid point holds the window's first value
+    assert flat.mean() > 0.8 and np.array_equal(flat, demo_full.coverage[rows] == 0)
+
+
 def test_p_topological_is_calibrated_and_balanced_accuracy_in_band(demo_full):
     meta = demo_full.metadata
     p, labels = meta.p_topological.to_numpy(), meta.label.to_numpy()

@@ -180,10 +180,10 @@ def class_signal_ranges(symbol: str) -> list[EnergyRange]:
     grid_low, grid_high = edge + WINDOW_EV[0], edge + WINDOW_EV[1]
     e0 = edge + model.e0_offset_ev
     start = e0 - model.fermi_gap_ev - WINDOW_BELOW_FERMI_EV
-    blur = 2 * model.e0_spread_ev + model.core_hole_ev
-    if start - blur > grid_high:
+    if start > grid_high:
         return [EnergyRange("held window start", grid_low, grid_high, True,
                             "FEFF's window starts above the grid; its first value mixes in the white line")]
+    blur = 2 * model.e0_spread_ev + model.core_hole_ev
     onset_is_clean = model.fermi_gap_ev + WINDOW_BELOW_FERMI_EV + 3.0 >= 4 * model.core_hole_ev
     ranges = [
         EnergyRange("pre-edge", grid_low if onset_is_clean else start + blur, e0 + WHITE_LINE_EV[0] - blur, False,

@@ -5,8 +5,8 @@ class-independent chemical shift), on a fine grid, as FEFF's output would look b
 core-hole broadening:
 
 - nothing below FEFF's Fermi level (E0 minus the element's Fermi gap, with jitter);
-- an edge step of 1 at E0; for 3d elements 42 % of it rises in a shoulder 5.5 eV below E0
-  and a small 1s-3d peak sits just above the Fermi level (both class-independent);
+- an edge step of 1 at E0; for 3d elements half of it rises in a shoulder 5 eV below E0 and a
+  small 1s-3d peak sits just above the Fermi level (both class-independent);
 - a white line 3 eV above E0 whose height follows the `bonding` latent;
 - post-edge oscillations ``amp * sin(2 k R_eff + phase)``, growing in from E0 + 10 eV, with
   ``R_eff = R - 0.35`` Angstrom and R the first-shell distance scaled by `bond_length`.
@@ -14,8 +14,9 @@ core-hole broadening:
 Then Lorentzian broadening with the element's K core-hole width (xraydb: 0.16 eV for O, 1.55 eV
 for Cu, 63 eV for Bi), sampling onto the element grid, and FEFF's data window: outside it values
 are held at the window's ends, as :func:`xanes_core.data.preprocess.resample` does for real
-spectra, and the covered fraction of the grid is returned. Shape constants were tuned on the
-mean Cu spectrum aligned at E0 (2,589 real FEFF spectra; r = 0.99).
+spectra, and the covered fraction of the grid is returned. Shape constants were tuned on 2,589
+real FEFF Cu spectra (their mean, aligned at E0 and on the Cu grid: r = 0.99; white-line peaks
+1.2-1.5 edge steps; first post-edge minimum about E0 + 30 eV).
 """
 
 from __future__ import annotations
