@@ -22,7 +22,8 @@ def test_sample_material_and_its_figures(demo_small) -> None:
     bands = prediction_figures.training_bands(demo_small, entry.element)
     assert all(np.all(b.low <= b.median) and np.all(b.median <= b.high) for b in bands)
     fig = prediction_figures.spectrum_vs_training(entry, bands)
-    assert fig.data[-1].name == entry.name and fig.layout.xaxis.title.text == "Energy (eV)"
+    assert fig.data[-1].name.startswith(entry.name) and fig.layout.xaxis.title.text == "Energy (eV)"
+    assert ("% of the grid" in fig.data[-1].name) == (entry.coverage < 0.999)  # demo spectra have FEFF windows
     bars = prediction_figures.contribution_bars({"Se": Contribution(0.4, 0.2), "Bi": Contribution(0.7, -0.1)})
     assert list(bars.data[0].y) == ["Se", "Bi"] and list(bars.data[0].x) == [0.2, -0.1]
     assert prediction_figures.probability_gauge(0.7, 0.5).data[0].value == 0.7
