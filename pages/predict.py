@@ -1,6 +1,8 @@
 """Predict: is a material topological? Its K-edge spectra (uploaded, or a dataset material) through
 a trained CNN run, with the evidence: spectra against the training data, each element's
-contribution, and the nearest training materials.
+contribution, the nearest training materials, how far the answer can be trusted (alignment,
+similarity to the training spectra, applicability domain) and, for uploads, the dataset spectra
+that look most like each file.
 
 The page is a view over :class:`xanes_core.analysis.prediction.Predictor` (loaded once per run and held in
 ``st.cache_resource``) and :mod:`xanes_core.io.uploads`. Spectra are shown as soon as they
@@ -15,13 +17,17 @@ import pandas as pd
 import streamlit as st
 
 from pages import common, predict_upload
+from xanes_core.analysis.alignment import on_grid
 from xanes_core.analysis.materials import (
+    ElementSpectrum,
     MaterialInput,
     material_from_dataset,
     prepare_material,
 )
+from xanes_core.analysis.matching import SpectrumLibrary
 from xanes_core.analysis.prediction import Prediction, Predictor
 from xanes_core.data.dataset import XanesDataset
+from xanes_core.data.reference import EnergyReference
 from xanes_core.data.symmetry import symmetry_info
 from xanes_core.learn import runs
 from xanes_core.learn.config import BASELINE_TYPES, CNN_TYPES, TrainingConfig
@@ -35,6 +41,13 @@ QUICK = dict(model="symmetry", epochs=10, patience=3, augment=False)
 _POLL_S = 1.0
 NORMALIZATION_NOTE = ("Measured spectra are normalized as in Athena (pre-edge line removed, edge step set "
                       "to 1 at E0) to match the FEFF-computed training spectra; computed spectra keep their scale.")
+ALIGN_HELP = ("Move each uploaded spectrum in energy so that its edge lines up with the training spectra of its "
+              "element (edge position, then cross-correlation; up to ±50 eV). A measured edge sits near the "
+              "tabulated energy, a FEFF one 10-25 eV above it. Dataset materials are never moved.")
+TRUST_NOTE = ("Similarity: smoothed correlation with the nearest training spectrum of the element after alignment. "
+              "Below the element's threshold (the 1st percentile of the training spectra's own nearest-neighbour "
+              "similarity) the spectrum lies outside what the model was trained on.")
+N_MATCHES = 5
 CONTRIBUTION_NOTE = ("Each bar is p(topological) with every spectrum minus p(topological) with that element's "
                      "spectrum removed (the element then counts as absent): positive values push towards topological.")
 
@@ -50,6 +63,11 @@ def _sample_prediction(run_dir: str, dataset_key: str, _predictor: Predictor, _d
                        sample: int) -> Prediction:
     """A dataset material's prediction, kept so that moving other widgets does not call the model."""
     return _predictor.predict_sample(_dataset, sample)
+
+
+@st.cache_resource(show_spinner="Preparing the dataset's spectra for matching…", max_entries=2)
+def _library(dataset_key: str, _dataset: XanesDataset) -> SpectrumLibrary:
+    return SpectrumLibrary(_dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -139,13 +157,14 @@ def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:
     return material_from_dataset(dataset, index), index
 
 
-def _show_spectra(loaded: common.Loaded, material: MaterialInput) -> None:
-    """Each spectrum on its element's grid against the training bands, and raw vs normalized for
-    measured files; two figures per row so that a many-element material stays on one screen."""
+def _show_spectra(loaded: common.Loaded, entries) -> None:
+    """Each spectrum on its element's grid (as the model saw it: aligned) against the training
+    bands, and raw vs normalized for measured files; two figures per row so that a many-element
+    material stays on one screen."""
     st.subheader("Spectra")
     st.caption(f"Training spectra of **{loaded.name}** (training split) as bands by class. {NORMALIZATION_NOTE}")
     figures = []
-    for entry in material.spectra:
+    for entry in entries:
         bands = _bands(loaded.key, loaded.dataset, entry.element)
         figures.append((prediction_figures.spectrum_vs_training(entry, bands), f"predict_{entry.element}"))
         if entry.normalized is not None and entry.normalized.method != "as computed":
@@ -157,15 +176,21 @@ def _show_spectra(loaded: common.Loaded, material: MaterialInput) -> None:
                 common.show_figure(fig, name, loaded)
 
 
-def _show_prediction(loaded: common.Loaded, prediction: Prediction) -> None:
+def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: EnergyReference) -> None:
     st.subheader("Probability")
+    trusted = prediction.in_domain is not False
     metric, gauge = st.columns([1, 3], vertical_alignment="center")
-    metric.metric("p(topological)", f"{prediction.p_topological:.1%}",
-                  help=f"Model output of run {Path(prediction.run_dir).name} ({prediction.model}).")
+    if trusted:
+        metric.metric("p(topological)", f"{prediction.p_topological:.1%}",
+                      help=f"Model output of run {Path(prediction.run_dir).name} ({prediction.model}).")
+    else:
+        metric.markdown(f"p(topological)\n## :gray[{prediction.p_topological:.1%}]")
+        metric.caption("Not to be trusted: outside the training data (" + "; ".join(prediction.domain_reasons) + ").")
     metric.markdown(f"Predicted **{prediction.label}** at the run's threshold {prediction.threshold:.2f}.")
     with gauge:
-        common.show_figure(prediction_figures.probability_gauge(prediction.p_topological, prediction.threshold),
-                           "predict_probability", loaded)
+        common.show_figure(prediction_figures.probability_gauge(prediction.p_topological, prediction.threshold,
+                                                                trusted), "predict_probability", loaded)
+    _show_trust(prediction, reference)
     st.subheader("Contribution of each element")
     if prediction.contributions:
         st.caption(CONTRIBUTION_NOTE)
@@ -184,15 +209,56 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction) -> None:
         common.download_csv(table, "predict_nearest", loaded, label="Download nearest materials as CSV")
 
 
+def _show_trust(prediction: Prediction, reference: EnergyReference) -> None:
+    """Per element: the alignment shift, the similarity to the training spectra, the threshold."""
+    table = pd.DataFrame([{"element": e, "shift_ev": prediction.alignment.get(e, 0.0),
+                           "similarity": prediction.similarity.get(e),
+                           "threshold": reference.domain_threshold(e) if reference.seen(e) else None}
+                          for e in prediction.elements])
+    st.caption(TRUST_NOTE + (f" Missing spectra: {', '.join(prediction.missing_elements)}."
+                             if prediction.missing_elements else ""))
+    st.dataframe(table, hide_index=True, column_config={
+        "shift_ev": st.column_config.NumberColumn("shift (eV)", format="%+.2f"),
+        "similarity": st.column_config.NumberColumn(format="%.4f"),
+        "threshold": st.column_config.NumberColumn(format="%.4f")})
+
+
+def _show_matches(loaded: common.Loaded, material: MaterialInput, align: bool) -> None:
+    """For each uploaded spectrum: its closest spectra in the current dataset, overlaid, and a table."""
+    library = _library(loaded.key, loaded.dataset)
+    st.subheader("Closest spectra in the dataset")
+    st.caption(f"Each file against every spectrum of its element in **{loaded.name}** (the similarity of the "
+               "trust table, after alignment); the file is drawn moved onto its best match.")
+    for entry in material.spectra:
+        if not library.has(entry.element):
+            st.caption(f"{entry.element}: the dataset holds no {entry.element} spectrum to compare with.")
+            continue
+        _one_match(loaded, library, entry, align)
+
+
+def _one_match(loaded: common.Loaded, library: SpectrumLibrary, entry: ElementSpectrum, align: bool) -> None:
+    normalized = entry.normalized
+    result = library.match(normalized.energy, normalized.mu_norm, entry.element, top=N_MATCHES, align=align)
+    moved = on_grid(normalized.energy, normalized.mu_norm, entry.element, [result.matches[0].shift_ev])[0]
+    figure = prediction_figures.matches_overlay(entry.element, entry.energy, moved, entry.name, result.matches,
+                                                [library.spectrum_of(m, entry.element) for m in result.matches])
+    common.show_figure(figure, f"predict_matches_{entry.element}", loaded)
+    table = pd.DataFrame([{"sample_id": m.sample_id, "formula": m.formula, "class": m.label,
+                           "similarity": m.similarity, "shift_ev": m.shift_ev} for m in result.matches])
+    st.dataframe(table, hide_index=True, column_config={
+        "similarity": st.column_config.NumberColumn(format="%.4f"),
+        "shift_ev": st.column_config.NumberColumn("shift (eV)", format="%+.2f")})
+
+
 def _predict(predictor: Predictor, loaded: common.Loaded, material: MaterialInput,
-             sample: int | None) -> Prediction | None:
+             sample: int | None, align: bool) -> Prediction | None:
     if sample is not None:
         return _sample_prediction(str(predictor.run.run_dir), loaded.key, predictor, loaded.dataset, sample)
     if material.space_group is None and predictor.needs_space_group:
         st.info("Give the material's space group (a number or a CIF) to get a prediction from this symmetry run.",
                 icon=":material/info:")
         return None
-    return predictor.predict_material(material)
+    return predictor.predict_material(material, align=align)
 
 
 loaded = common.current()
@@ -202,21 +268,29 @@ predictor = _choose_run(loaded)
 source = st.segmented_control("Spectra from", SOURCES, default=SOURCES[0], key="predict_source", required=True)
 material: MaterialInput | None = None
 sample: int | None = None
+align = True
 with common.user_errors():
     if source == SOURCES[0]:
         material, sample = _dataset_material(loaded)
     else:
         spectra = predict_upload.uploaded_spectra()
         space_group, cif = predict_upload.symmetry_input(predictor.needs_space_group if predictor else None)
+        formula = st.text_input("Formula (optional)", key="predict_formula", placeholder="e.g. Bi2Se3",
+                                help="Its elements without a spectrum are reported (the model was trained on "
+                                     "materials with every element's spectrum).")
+        align = st.checkbox("Align spectra to the training data", value=True, key="predict_align", help=ALIGN_HELP)
         if spectra:
-            material = prepare_material(spectra, space_group, cif)
+            material = prepare_material(spectra, space_group, cif, formula.strip() or None)
 if material is not None:
     prediction = None
     if predictor is not None:
         with common.user_errors():
-            prediction = _predict(predictor, loaded, material, sample)
+            prediction = _predict(predictor, loaded, material, sample, align)
     for message in prediction.warnings if prediction else material.warnings:
         st.warning(message, icon=":material/warning:")
     if prediction is not None:
-        _show_prediction(loaded, prediction)
-    _show_spectra(loaded, material)
+        _show_prediction(loaded, prediction, predictor.energy_reference)
+    _show_spectra(loaded, prediction.spectra.values() if prediction else material.spectra)
+    if sample is None:
+        with common.user_errors():
+            _show_matches(loaded, material, align)

@@ -70,7 +70,7 @@ def test_computed_fe_metal_finds_the_measured_fe_foil_where_plain_correlation_do
 
 
 def test_json_keys_and_refusals(cu_library, real_feff):
-    ids, energy, mu = real_feff.mp_id, real_feff.energy.astype(float), real_feff.mu.astype(float)
+    energy, mu = real_feff.energy.astype(float), real_feff.mu.astype(float)
     out = cu_library.match(energy[0], mu[0], "Cu", top=2, is_computed=True).to_dict()
     assert list(out) == ["element", "is_computed", "shift_ev", "matches", "seconds"]
     assert list(out["matches"][0]) == ["sample_id", "formula", "label", "similarity", "shift_ev"]

@@ -65,8 +65,16 @@ def _fixture(fixtures_dir: Path, *parts: str) -> tuple[str, bytes]:
 
 
 def _probability(page: AppTest) -> float:
-    metric = next(m for m in page.metric if m.label == "p(topological)")
-    return float(metric.value.rstrip("%")) / 100
+    """The shown p(topological): a metric, or greyed text when the material is outside the training data."""
+    metric = next((m for m in page.metric if m.label == "p(topological)"), None)
+    if metric is not None:
+        return float(metric.value.rstrip("%")) / 100
+    grey = next(m.value for m in page.markdown if m.value.startswith("p(topological)\n## :gray["))
+    return float(grey.split(":gray[")[1].split("%")[0]) / 100
+
+
+def _trust_table(page: AppTest):
+    return next(d.value for d in page.dataframe if "similarity" in d.value.columns and "threshold" in d.value.columns)
 
 
 def _selectboxes(page: AppTest, label: str) -> list:
@@ -100,7 +108,9 @@ def test_dataset_material_predicts_with_evidence(page: AppTest) -> None:
     assert 0.0 <= first <= 1.0
     # gauge, contributions (the default material has several elements), one figure per element
     assert len(page.get("plotly_chart")) >= 4
-    assert len(page.dataframe) == 1 and len(page.dataframe[0].value) == 5
+    assert len(page.dataframe) == 2 and len(page.dataframe[1].value) == 5  # trust table, nearest materials
+    trust = _trust_table(page)
+    assert len(trust) >= 2 and (trust["shift_ev"] == 0).all()  # dataset materials are not moved
     box = page.selectbox(key="predict_sample")
     chosen = box.value
     box.select_index(0 if box.index else 1).run()
@@ -206,3 +216,38 @@ def test_athena_project_offers_its_groups(page: AppTest, fixtures_dir: Path) -> 
     group.select_index(2).run()
     assert_clean(page)
     assert any(c.value.startswith("cu150k.dat") for c in page.caption)
+
+
+def test_an_upload_is_aligned_matched_and_judged(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, "spectra", "xdi", "cu_metal_rt.xdi"))
+    page.number_input(key="predict_sg").set_value(225).run()
+    assert_clean(page)
+    assert 0.0 <= _probability(page) <= 1.0
+    trust = _trust_table(page)
+    assert list(trust["element"]) == ["Cu"] and trust["shift_ev"][0] != 0 and 0 < trust["similarity"][0] <= 1
+    assert any(s.value == "Closest spectra in the dataset" for s in page.subheader)
+    matches = next(d.value for d in page.dataframe if "class" in d.value.columns and "similarity" in d.value.columns)
+    assert len(matches) == 5 and list(matches["similarity"]) == sorted(matches["similarity"], reverse=True)
+    page.checkbox(key="predict_align").uncheck().run()
+    assert_clean(page)
+    assert _trust_table(page)["shift_ev"][0] == 0
+
+
+def test_a_spectrum_outside_the_training_data_greys_the_probability(page: AppTest, tmp_path: Path) -> None:
+    """An emission-like peak without an absorption edge, as a computed Cu spectrum (MP JSON)."""
+    import json
+
+    import numpy as np
+
+    from xanes_core.data.elements import energy_grid
+
+    energy = energy_grid("Cu")
+    peak = np.exp(-0.5 * ((energy - energy[60]) / 2.0) ** 2)
+    document = {"x": energy.tolist(), "y": peak.tolist(), "absorbing_element": "Cu", "edge": "K"}
+    page = _upload(page, ("peak.json", json.dumps(document).encode()))
+    page.number_input(key="predict_sg").set_value(225).run()
+    assert_clean(page)
+    assert not any(m.label == "p(topological)" for m in page.metric)
+    assert 0.0 <= _probability(page) <= 1.0
+    assert any("Not to be trusted" in c.value and "Cu similarity" in c.value for c in page.caption)
+    assert any("outside what the model was trained on" in w.value for w in page.warning)

@@ -33,3 +33,20 @@ def test_raw_and_normalized_figure(fixtures_dir: Path) -> None:
     spectrum = read_spectrum(fixtures_dir / "spectra" / "xdi" / "fe2o3_rt.xdi")
     fig = prediction_figures.raw_and_normalized(normalize_for_model(spectrum), spectrum.name)
     assert [trace.name for trace in fig.data] == ["as read from the file", "normalized (pre-edge/post-edge)"]
+
+
+def test_matches_overlay_and_an_untrusted_gauge(demo_small) -> None:
+    from xanes_core.analysis.matching import SpectrumLibrary
+    from xanes_core.data.elements import CHANNELS, energy_grid
+
+    element = CHANNELS[int(np.bincount(demo_small.channel).argmax())]
+    row = demo_small.element_rows(element)[0]
+    library = SpectrumLibrary(demo_small)
+    result = library.match(energy_grid(element), demo_small.spectra[row], element, top=3)
+    fig = prediction_figures.matches_overlay(element, energy_grid(element), demo_small.spectra[row], "mine",
+                                             result.matches, [library.spectrum_of(m, element) for m in result.matches])
+    assert len(fig.data) == 4 and fig.data[-1].name.startswith("mine (moved")
+    assert np.allclose(fig.data[0].y, demo_small.spectra[row])  # its own spectrum is the best match
+    assert result.matches[0].label in fig.data[0].name and fig.layout.xaxis.title.text == "Energy (eV)"
+    untrusted = prediction_figures.probability_gauge(0.7, 0.5, trusted=False)
+    assert untrusted.data[0].gauge.bar.color == "#aab7b8" and "not to be trusted" in untrusted.layout.title.text

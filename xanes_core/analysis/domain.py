@@ -45,6 +45,7 @@ class DomainCheck:
     similarity: dict[str, float | None]
     in_domain: bool | None
     warnings: tuple[str, ...]
+    reasons: tuple[str, ...] = ()  # short: why in_domain is False or None (the page's note)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class _Finding:
     similarity: float | None
     inside: bool | None
     warnings: tuple[str, ...]
+    reason: str = ""
 
 
 def check_spectra(entries: Sequence[ElementSpectrum], reference: EnergyReference,
@@ -66,7 +68,8 @@ def check_spectra(entries: Sequence[ElementSpectrum], reference: EnergyReference
                        alignment={f.entry.element: f.shift for f in findings},
                        similarity={f.entry.element: f.similarity for f in findings},
                        in_domain=in_domain,
-                       warnings=tuple(w for f in findings for w in f.warnings))
+                       warnings=tuple(w for f in findings for w in f.warnings),
+                       reasons=tuple(f.reason for f in findings if f.reason))
 
 
 def _check(entry: ElementSpectrum, reference: EnergyReference, library: SpectrumLibrary | None,
@@ -75,14 +78,15 @@ def _check(entry: ElementSpectrum, reference: EnergyReference, library: Spectrum
     if not reference.seen(element):
         return _Finding(entry, 0.0, None, False, (
             f"{element}: no training material has this element; the model has never seen its "
-            "spectra, so treat the result with care.",))
+            "spectra, so treat the result with care.",), f"{element} never seen in training")
     energy, mu = _source_curve(entry)
     movable = align and entry.normalized is not None
     if library is None or not library.has(element):
         shift = coarse_shift(energy, mu, element, reference.mean_spectrum(element)) if movable else 0.0
         return _Finding(_moved(entry, shift), shift, None, None, _shift_warnings(element, shift) + (
             f"{element}: the training spectra are not available, so its similarity to them (and "
-            "whether it lies inside the training data) could not be checked.",))
+            "whether it lies inside the training data) could not be checked.",),
+            f"{element}: training spectra unavailable")
     nearest = library.nearest(energy, mu, element, align=movable)
     shift = nearest.shift_ev if movable else 0.0
     threshold = reference.domain_threshold(element)
@@ -93,7 +97,8 @@ def _check(entry: ElementSpectrum, reference: EnergyReference, library: Spectrum
                      f"{nearest.similarity:.4f} to {nearest.formula}) than {100 - DOMAIN_PERCENTILE:.0f}% "
                      f"of the training spectra are like their nearest neighbour ({threshold:.4f}): it lies "
                      "outside what the model was trained on, so do not trust the probability.",)
-    return _Finding(_moved(entry, shift), shift, nearest.similarity, inside, warnings)
+    reason = "" if inside else f"{element} similarity {nearest.similarity:.4f} < {threshold:.4f}"
+    return _Finding(_moved(entry, shift), shift, nearest.similarity, inside, warnings, reason)
 
 
 def _source_curve(entry: ElementSpectrum) -> tuple[np.ndarray, np.ndarray]:

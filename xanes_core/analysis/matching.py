@@ -119,6 +119,11 @@ class SpectrumLibrary:
         return MatchResult(element=element, is_computed=is_computed, shift_ev=round(scores.coarse, 2) + 0.0,
                            matches=tuple(matches), seconds=time.perf_counter() - started)
 
+    def spectrum_of(self, match: Match, element: str) -> np.ndarray:
+        """The library's grid spectrum of ``element`` for a match's material (to draw it)."""
+        rows = self._rows[channel_index(element)]
+        return self.dataset.spectra[rows[self.dataset.sample_index[rows] == match.sample_index][0]]
+
     def nearest(self, energy: np.ndarray, mu: np.ndarray, element: str, align: bool = True) -> Match:
         """The single most similar library spectrum (what a prediction is aligned to and judged by)."""
         return self.match(energy, mu, element, top=1, align=align).matches[0]

@@ -104,6 +104,7 @@ class Prediction:
     similarity: dict[str, float | None] = field(default_factory=dict)
     in_domain: bool | None = None
     missing_elements: tuple[str, ...] = ()
+    domain_reasons: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no arrays; coverage per element instead)."""
@@ -257,7 +258,8 @@ class Predictor:
             nearest=nearest, spectra={e.element: e for e in entries},
             run_dir=str(self.run.run_dir), model=self.model_type, nearest_space=space,
             alignment=prepared.check.alignment, similarity=prepared.check.similarity,
-            in_domain=prepared.check.in_domain, missing_elements=material.missing_elements)
+            in_domain=prepared.check.in_domain, missing_elements=material.missing_elements,
+            domain_reasons=prepared.check.reasons)
 
     def prepare(self, material: MaterialInput, align: bool = True) -> _Prepared:
         """Settle the space group, align and judge the spectra; no model call yet."""

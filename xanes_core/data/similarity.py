@@ -12,10 +12,12 @@ meets each in turn:
 - the **best correlation over residual shifts** of up to :data:`RESIDUAL_EV` in steps of
   :data:`RESIDUAL_STEP_EV` (the shift that wins is reported with a match).
 
-Measured on the real Cu FEFF spectra of ``../shared/data/real_feff`` (see BENCHMARKS.md): with
-no residual shift, a broadened and renormalized copy of a spectrum finds its own material first
-about one time in six; with the 8 eV search, about four times in five. Smoothing with 2 eV was
-the best of 0, 1, 2 and 3 eV, and the first derivative did no better than the curve itself.
+Measured on the real Cu FEFF spectra of ``../shared/data/real_feff`` (bench/bench_matching.py):
+100 spectra made "measured-like" (broadened by 0.8-2 eV, rescaled, offset by 12-20 eV, noise)
+find their own material first among the 2,589 in 79 cases (98 in the top ten) with the 8 eV
+search, in 19 (37) without it; plain correlation of the raw curves puts it at median rank 1,157.
+Smoothing with 2 eV was the best of 0, 1, 2 and 3 eV, and the first derivative did no better
+than the curve itself.
 
 Pure numpy/scipy on grid spectra (the data layer): the Trainer uses it to store each element's
 domain threshold with a run, the analysis layer to match and to check a prediction.

@@ -8,7 +8,7 @@ one spectrum the figure is about. Colours are the shared class colours of :mod:`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +16,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from xanes_core.analysis.materials import ElementSpectrum
+from xanes_core.analysis.matching import Match
 from xanes_core.analysis.prediction import Contribution
-from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
+from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS, k_edge_energy
 from xanes_core.io import NormalizedSpectrum
 from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
@@ -25,6 +26,8 @@ from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, bas
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 _BAND_FILL = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}
 _MATERIAL_COLOR = "#17202a"
+_UNTRUSTED_COLOR = "#aab7b8"
+_CLASS_OF_NAME = {name: label for label, name in LABEL_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -101,19 +104,22 @@ def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
     return base_layout(fig, f"{spectrum.element}: {name}, edge step {spectrum.edge_step:.3g}", 460)
 
 
-def probability_gauge(p_topological: float, threshold: float) -> go.Figure:
-    """p(topological) as a horizontal bar from 0 to 1 over the run's two class regions."""
+def probability_gauge(p_topological: float, threshold: float, trusted: bool = True) -> go.Figure:
+    """p(topological) as a horizontal bar from 0 to 1 over the run's two class regions; a grey
+    bar when the material lies outside the training data (``trusted=False``)."""
+    colour = CLASS_COLORS[int(p_topological >= threshold)] if trusted else _UNTRUSTED_COLOR
     fig = go.Figure(go.Indicator(
         mode="gauge", value=p_topological,
         gauge=dict(shape="bullet", axis=dict(range=[0, 1], tickformat=".0%"),
-                   bar=dict(color=CLASS_COLORS[int(p_topological >= threshold)], thickness=0.6),
+                   bar=dict(color=colour, thickness=0.6),
                    steps=[dict(range=[0, threshold], color="rgba(36,113,163,0.12)"),
                           dict(range=[threshold, 1], color="rgba(192,57,43,0.12)")],
                    threshold=dict(value=threshold, line=dict(color=_MATERIAL_COLOR, width=3), thickness=0.9)),
         domain=dict(x=[0.02, 0.98], y=[0.3, 1.0]),
     ))
+    note = "" if trusted else " · outside the training data, not to be trusted"
     return base_layout(fig, f"p(topological) = {p_topological:.1%} · threshold {threshold:.2f} "
-                        "(trivial below, topological above)", 170)
+                        f"(trivial below, topological above){note}", 170)
 
 
 def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
@@ -130,3 +136,23 @@ def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
     fig.update_xaxes(title="Δ p(topological) from this element's spectrum", tickformat="+.2f", zeroline=False)
     fig.update_yaxes(title="Absorbing element", autorange="reversed")
     return base_layout(fig, "Contribution of each element", 180 + 40 * len(elements))
+
+
+def matches_overlay(element: str, energy: np.ndarray, query: np.ndarray, name: str,
+                    matches: Sequence[Match], spectra: Sequence[np.ndarray]) -> go.Figure:
+    """A spectrum (aligned to its best match) over its best matches in the dataset, each match
+    coloured by its class and named with its formula, similarity and the shift that lines it up."""
+    fig = go.Figure()
+    for match, mu in zip(matches, spectra):
+        colour = CLASS_COLORS[_CLASS_OF_NAME.get(match.label, -1)]
+        fig.add_trace(go.Scatter(
+            x=energy, y=mu, mode="lines", line=dict(color=colour, width=1.5),
+            name=f"{match.formula or match.sample_id} ({match.label}) · similarity {match.similarity:.3f}",
+            hovertemplate=f"{match.sample_id}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=energy, y=query, mode="lines", line=dict(color=_MATERIAL_COLOR, width=2.5),
+                             name=f"{name} (moved {matches[0].shift_ev:+.1f} eV)" if matches else name,
+                             hovertemplate="%{x:.1f} eV<br>μ = %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(title=ENERGY_AXIS, tickformat=",.0f")
+    fig.update_yaxes(title=ABSORPTION_AXIS)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
+    return base_layout(fig, f"{element} K edge: {name} and its closest spectra in the dataset", 480)
