@@ -102,7 +102,7 @@ def test_the_run_stores_its_reference_and_a_run_without_one_fits_it_again(runs, 
     assert np.array_equal(stored.count, refitted.count)
     assert np.allclose(stored.mean, refitted.mean) and np.allclose(stored.threshold, refitted.threshold, equal_nan=True)
     (copy / REFERENCE_FILE).write_bytes(b"not a reference")
-    with pytest.raises(RunError, match="missing or unreadable"):
+    with pytest.raises(RunError, match="energy_reference.npz is damaged"):
         EnergyReference.load(copy / REFERENCE_FILE)
 
 
