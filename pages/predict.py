@@ -30,6 +30,7 @@ from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.reference import EnergyReference
 from xanes_core.data.symmetry import symmetry_info
 from xanes_core.learn import runs
+from xanes_core.learn.binding import STATE_LABELS
 from xanes_core.learn.config import BASELINE_TYPES, CNN_TYPES, TrainingConfig
 from xanes_core.paths import datasets_root
 from xanes_core.viz import prediction as prediction_figures
@@ -53,8 +54,9 @@ CONTRIBUTION_NOTE = ("Each bar is p(topological) with every spectrum minus p(top
 
 
 @st.cache_resource(show_spinner="Loading the model and its training-set embedding…", max_entries=4)
-def _predictor(run_dir: str, dataset_key: str | None, _dataset: XanesDataset | None) -> Predictor:
-    """``dataset_key`` names ``_dataset`` (the loaded current dataset, when it is the run's)."""
+def _predictor(run_dir: str, dataset_key: str | None, dataset_state: str, _dataset: XanesDataset | None) -> Predictor:
+    """``dataset_key`` names ``_dataset`` (the loaded current dataset, when it is the run's);
+    ``dataset_state`` (whether the run's dataset is still the version it saw) only keys the cache."""
     return Predictor(run_dir, dataset=_dataset)
 
 
@@ -79,7 +81,8 @@ def _run_label(run: runs.RunSummary) -> str:
     dataset = Path(run.dataset)
     score = f" · balanced accuracy {run.balanced_accuracy:.2f}" if run.balanced_accuracy is not None else ""
     demo = f" ({common.DEMO_LABEL})" if dataset.name == common.DEMO_NAME else ""
-    return f"{run.run_id} · {run.model}{score} · dataset {dataset.name}{demo}"
+    state = "" if run.dataset_state == "same" else f", {STATE_LABELS[run.dataset_state]}"
+    return f"{run.run_id} · {run.model}{score} · dataset {dataset.name}{demo}{state}"
 
 
 def _choose_run(loaded: common.Loaded) -> Predictor | None:
@@ -100,7 +103,8 @@ def _choose_run(loaded: common.Loaded) -> Predictor | None:
                            help="Completed CNN runs (symmetry or core) from the Training page or the CLI.")
     same = run_dir in here
     with common.user_errors():
-        return _predictor(run_dir, loaded.key if same else None, loaded.dataset if same else None)
+        state = next(run.dataset_state for run in usable if run.run_dir == run_dir)
+        return _predictor(run_dir, loaded.key if same else None, state, loaded.dataset if same else None)
     return None
 
 

@@ -16,6 +16,7 @@ import streamlit as st
 from pages import common
 from xanes_core.errors import RunError
 from xanes_core.learn import operating_point, runs
+from xanes_core.learn.binding import STATE_LABELS, dataset_binding
 from xanes_core.learn.evaluation import CLASSES
 from xanes_core.learn.results import (
     METRICS,
@@ -76,7 +77,8 @@ def _run_label(run: runs.RunSummary) -> str:
     except RunError:
         name = ""
     score = f" · balanced accuracy {run.balanced_accuracy:.3f}" if run.balanced_accuracy is not None else ""
-    return f"{run.run_id}{f' · {name}' if name else ''} · {run.model}{score}"
+    data = "" if run.dataset_state == "same" else f" · dataset {STATE_LABELS[run.dataset_state]}"
+    return f"{run.run_id}{f' · {name}' if name else ''} · {run.model}{score}{data}"
 
 
 def _table(table: pd.DataFrame, name: str, loaded: common.Loaded) -> None:
@@ -222,10 +224,12 @@ def _about_tab(run: RunResults, loaded: common.Loaded) -> None:
         _table(config_table(run), f"{run.run_id}_config", loaded)
     with right:
         st.markdown("**Dataset provenance**")
+        st.caption("Recorded with the run when it was trained: the data it learned from, whatever the "
+                   "dataset folder holds now.")
         if run.provenance:
             _table(provenance_table(run.provenance), f"{run.run_id}_provenance", loaded)
         else:
-            st.caption(f"The dataset '{run.dataset_name}' is no longer available.")
+            st.caption(f"This run did not record the provenance of dataset '{run.dataset_name}'.")
         st.markdown("**Software**")
         _table(software_table(), "software", loaded)
 
@@ -250,6 +254,9 @@ def _downloads(run: RunResults, shown: list[RunResults]) -> None:
 
 def _show(run_dir: str, other: str, loaded: common.Loaded) -> None:
     raw = _read(run_dir)
+    binding = dataset_binding(raw.run_dir, raw.config)  # now, not when the results were cached
+    if binding.message:
+        st.warning(binding.message, icon=":material/warning:")
     if raw.settings.name or raw.settings.note:
         st.markdown(f"**{raw.title}**" + (f" — {raw.settings.note}" if raw.settings.note else ""))
     threshold = _operating_point(raw, loaded)

@@ -21,6 +21,7 @@ import streamlit as st
 from pages import common
 from xanes_core.errors import RunError, XanesError
 from xanes_core.learn import runs
+from xanes_core.learn.binding import STATE_LABELS
 from xanes_core.learn.config import BASELINE_TYPES, ModelConfig, TrainingConfig
 from xanes_core.learn.progress import TrainingSnapshot
 from xanes_core.learn.results import MODEL_NAMES
@@ -253,11 +254,16 @@ def _runs_table(loaded: common.Loaded) -> None:
     table["note"] = [_settings_or_default(d).note for d in table["run_dir"]]
     table["model"] = table["model"].map(lambda m: MODEL_NAMES.get(m, m))
     table["dataset"] = table["dataset"].map(lambda d: Path(d).name)
-    table = table[["name", "model", "status", "balanced_accuracy", "dataset", "created", "note", "message", "run_id"]]
+    table["dataset_state"] = table["dataset_state"].map(STATE_LABELS)
+    table = table[["name", "model", "status", "balanced_accuracy", "dataset", "dataset_state", "created", "note",
+                   "message", "run_id"]]
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "balanced_accuracy": st.column_config.NumberColumn("balanced accuracy (test)", format="%.3f", width="small"),
         "status": st.column_config.TextColumn(width="small"), "created": st.column_config.TextColumn(width="small"),
         "message": st.column_config.TextColumn(width="medium"), "note": st.column_config.TextColumn(width="medium"),
+        "dataset_state": st.column_config.TextColumn(
+            "dataset now", width="small", help="Whether the dataset folder still holds the exact version the run "
+                                               "was trained on (a changed or missing one never re-scores the run)."),
     })
     common.download_csv(table, "runs", loaded, label="Download the run list as CSV")
 

@@ -27,3 +27,22 @@ def app(demo_cache: Path, monkeypatch) -> AppTest:
     """The dashboard after its first run on the demo dataset (default page: Dataset browser)."""
     monkeypatch.setenv("XANES_CACHE", str(demo_cache))
     return AppTest.from_file(APP, default_timeout=60).run()
+
+
+@pytest.fixture(scope="session")
+def changed_cache(tmp_path_factory) -> Path:
+    """A cache whose demo dataset was rebuilt (same size, another seed) after a tiny core CNN
+    was trained on it: the run's dataset is no longer the version it saw."""
+    from xanes_core.learn.config import ModelConfig
+    from xanes_core.learn.training import Trainer, TrainingConfig
+
+    root = tmp_path_factory.mktemp("changed-cache")
+    path = root / "datasets" / "demo"
+    dataset = generate_demo(N_SAMPLES, seed=1)
+    dataset.save(path)
+    config = TrainingConfig(dataset=str(path), model="core", epochs=1, augment=False,
+                            model_config=ModelConfig(filters=(4, 8, 4), dense_units=(16, 8)))
+    final = Trainer(config, out=root / "runs" / "before-rebuild", dataset=dataset).start().join()
+    assert final.status == "completed", final.message
+    generate_demo(N_SAMPLES, seed=2).save(path)
+    return root

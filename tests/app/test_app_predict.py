@@ -135,6 +135,16 @@ def test_a_damaged_run_file_is_one_error_naming_it(run_cache: Path, name: str, m
         shutil.rmtree(damaged)
 
 
+def test_a_run_whose_dataset_was_rebuilt_is_marked_and_lists_no_neighbours(changed_cache: Path, monkeypatch) -> None:
+    page = _open(changed_cache, monkeypatch)
+    assert not page.exception and not page.error
+    (option,) = page.selectbox(key="predict_run").options
+    assert "changed since training" in option
+    assert any("not the version run before-rebuild was trained on" in w.value for w in page.warning)
+    assert "Nearest training materials" in [h.value for h in page.subheader]  # the page got a prediction
+    assert not any("distance" in d.value.columns for d in page.dataframe)  # but no neighbours from the rebuild
+
+
 def test_uploaded_file_with_a_space_group_predicts(page: AppTest, fixtures_dir: Path) -> None:
     page = _upload(page, _fixture(fixtures_dir, *LICOO2))
     assert_clean(page)

@@ -129,3 +129,14 @@ def test_damaged_run_is_an_error_message(trained: Path, monkeypatch, name: str, 
         assert str(damaged / name) in page.error[0].value
     finally:
         shutil.rmtree(damaged)
+
+
+def test_a_run_whose_dataset_was_rebuilt_shows_its_own_provenance(changed_cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XANES_CACHE", str(changed_cache))
+    page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/results.py").run()
+    assert not page.exception and not page.error
+    assert "dataset changed since training" in page.selectbox(key="results_run").options[0]
+    assert any("not the version run before-rebuild was trained on" in w.value for w in page.warning)
+    provenance = next(d.value for d in page.dataframe if list(d.value.columns) == ["field", "value"])
+    seed = provenance.loc[provenance["field"] == "seed", "value"].tolist()
+    assert seed == ["1"]  # the data it learned from, not the seed-2 rebuild now in the folder

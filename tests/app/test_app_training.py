@@ -149,5 +149,13 @@ def test_a_run_with_damaged_metrics_is_listed_with_the_file_named(cache: Path) -
     assert row["run_id"] == run_dir.name and str(run_dir / runs.METRICS) in row["message"]
 
 
+def test_a_run_whose_dataset_was_rebuilt_is_listed_as_such(changed_cache: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XANES_CACHE", str(changed_cache))
+    page = AppTest.from_file(APP, default_timeout=60).run().switch_page("pages/training.py").run()
+    assert_clean(page)
+    (row,) = page.dataframe[0].value.to_dict("records")
+    assert row["run_id"] == "before-rebuild" and row["dataset_state"] == "changed since training"
+
+
 def _stop_key(page: AppTest) -> str:
     return f"stop-{page.dataframe[0].value['run_id'].iloc[0]}"

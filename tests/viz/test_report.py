@@ -10,16 +10,18 @@ import numpy as np
 import pytest
 
 from xanes_core.cli import main
+from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import CHANNELS, N_CHANNELS
 from xanes_core.errors import RunError
 from xanes_core.learn import runs
+from xanes_core.learn.binding import record_dataset
 from xanes_core.learn.evaluation import evaluate_predictions
 from xanes_core.learn.run_settings import update_settings
 from xanes_core.viz.report import build_report
 
 
 def make_run(folder: Path, dataset: Path, model: str, seed: int, history: bool = True) -> Path:
-    """A completed run folder with metrics from synthetic scores (no training needed)."""
+    """A completed run folder bound to ``dataset``, with metrics from synthetic scores (no training)."""
     rng = np.random.default_rng(seed)
     labels = np.r_[np.ones(30, int), np.zeros(70, int)]
     presence = np.zeros((100, N_CHANNELS))
@@ -30,8 +32,9 @@ def make_run(folder: Path, dataset: Path, model: str, seed: int, history: bool =
                                       reference=np.clip(0.5 * labels + rng.uniform(0, 0.5, 100), 0, 1),
                                       validation=(held_out, np.clip(0.3 * held_out + rng.uniform(0, 0.7, 50), 0, 1)))
     folder.mkdir(parents=True)
+    bound = record_dataset(folder, XanesDataset.load(dataset), dataset)  # as the Trainer binds a run
     runs.write_config(folder, {"dataset": str(dataset), "model": model, "epochs": 3, "created": "2026-11-24T10:00:00+00:00",
-                               "model_config": {"filters": [4, 8, 4]}})
+                               "model_config": {"filters": [4, 8, 4]}, **bound})
     if history:
         runs.write_history(folder, [{"epoch": e, "loss": 0.6, "val_loss": 0.65, "accuracy": 0.7, "val_accuracy": 0.68,
                                      "val_balanced_accuracy": 0.66} for e in (1, 2, 3)])

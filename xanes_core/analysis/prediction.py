@@ -199,12 +199,13 @@ class Predictor:
 
         try:
             if dataset is None:
-                return load_run_dataset(self.run)
-            check_run_dataset(self.run, dataset)
-            return dataset
+                dataset = load_run_dataset(self.run)
+            binding = check_run_dataset(self.run, dataset)
         except (DatasetError, RunError) as exc:
             self.data_note = f"Nearest training materials unavailable: {exc}"
             return None
+        self.data_note = binding.message or None  # an older run: bound by its sample count only
+        return dataset
 
     @property
     def threshold(self) -> float:
@@ -247,9 +248,9 @@ class Predictor:
         elements = tuple(e.element for e in entries)
         nearest: tuple[Neighbour, ...] = ()
         space = NEAREST_SPACE
-        if self.neighbours is None:
-            messages.append(self.data_note or "Nearest training materials unavailable.")
-        else:
+        if self.data_note:
+            messages.append(self.data_note)
+        if self.neighbours is not None:
             nearest, space = self.neighbours.nearest(embedding, elements, self.n_nearest)
         return Prediction(
             p_topological=p, label=CLASS_NAMES[int(p >= threshold)], threshold=threshold,

@@ -80,24 +80,35 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
     from xanes_core.learn.runs import load_run
 
     run = load_run(Path(args.run_dir))
-    evaluation = evaluate_run(run)
+    evaluation = evaluate_run(run)  # RunError when its dataset changed or is gone: never another version
     return {
         "run_dir": str(run.run_dir), "model": run.model_type, "test": evaluation.summary(),
         "per_element": evaluation.to_dict()["per_element"],
         "roc_auc": evaluation.roc_auc,
         "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
+        "warnings": dataset_warnings(run.run_dir),
     }
+
+
+def dataset_warnings(run_dir: str | Path) -> list[str]:
+    """What a command's JSON says when the run's dataset is not the version it was trained on
+    (or, for an older run, is bound by its sample count only); [] when it is."""
+    from xanes_core.learn.binding import dataset_binding
+    from xanes_core.learn.runs import read_run
+
+    message = dataset_binding(run_dir, read_run(run_dir).config).message
+    return [message] if message else []
 
 
 def report(args: argparse.Namespace) -> dict[str, Any]:
     from xanes_core.viz.report import write_report
 
     path = write_report(args.run_dir, args.out, args.compare)
-    return {"report": str(path), "bytes": path.stat().st_size}
+    return {"report": str(path), "bytes": path.stat().st_size, "warnings": dataset_warnings(args.run_dir)}
 
 
 def figures(args: argparse.Namespace) -> dict[str, Any]:
-    """The figure pack of a run: ``{"path", "n_figures", "seconds"}``."""
+    """The figure pack of a run: ``{"path", "n_figures", "seconds", "warnings"}``."""
     from xanes_core.viz.figure_pack import write_figure_pack
 
     if not str(args.out).lower().endswith(".zip"):
@@ -106,4 +117,5 @@ def figures(args: argparse.Namespace) -> dict[str, Any]:
         raise XanesError(f"--threshold must lie between 0 and 1 ({args.threshold} given).")
     started = time.perf_counter()
     path, count = write_figure_pack(args.run_dir, args.out, args.threshold)
-    return {"path": str(path), "n_figures": count, "seconds": round(time.perf_counter() - started, 2)}
+    return {"path": str(path), "n_figures": count, "seconds": round(time.perf_counter() - started, 2),
+            "warnings": dataset_warnings(args.run_dir)}

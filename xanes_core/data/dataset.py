@@ -64,6 +64,9 @@ class XanesDataset:
     """Sparse spectra plus one metadata row per sample.
 
     ``metadata`` row ``i`` describes sample ``i``; ``sample_index`` refers to those positions.
+    ``content_sha256``: the manifest's SHA-256 of the stored files this object was loaded from
+    or last saved as, i.e. which version of the data it is (empty for one never stored); a run
+    records it to stay bound to exactly this version.
     """
 
     spectra: np.ndarray
@@ -73,6 +76,7 @@ class XanesDataset:
     coverage: np.ndarray | None = None
     grids: np.ndarray = field(default_factory=all_grids)
     provenance: dict[str, Any] = field(default_factory=dict)
+    content_sha256: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.spectra = np.ascontiguousarray(self.spectra, dtype=np.float32)
@@ -229,6 +233,7 @@ class XanesDataset:
             for name, blob in {**(extra_files or {}), **blobs}.items():
                 (tmp / name).write_bytes(blob)
             (tmp / _MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        self.content_sha256 = dict(manifest["sha256"])
         return path
 
     @classmethod
@@ -252,7 +257,8 @@ class XanesDataset:
         except (KeyError, ValueError, OSError) as exc:
             raise DatasetError(f"Dataset at {path} cannot be read: {exc}") from None
         metadata["elements"] = metadata["elements"].map(list)
-        dataset = cls(metadata=metadata, provenance=manifest.get("provenance", {}), **arrays)
+        dataset = cls(metadata=metadata, provenance=manifest.get("provenance", {}),
+                      content_sha256=dict(manifest.get("sha256", {})), **arrays)
         if dataset.n_samples != manifest.get("n_samples") or len(dataset.spectra) != manifest.get("n_spectra"):
             raise DatasetError(f"Dataset at {path} does not match its manifest counts.")
         return dataset

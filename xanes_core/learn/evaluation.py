@@ -40,7 +40,7 @@ from sklearn.metrics import (
 from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
 from xanes_core.learn.features import pack, presence
-from xanes_core.learn.runs import LoadedRun, load_run_dataset
+from xanes_core.learn.runs import LoadedRun, check_run_dataset, load_run_dataset
 
 CLASSES = {name: label for label, name in CLASS_NAMES.items()}
 THRESHOLD = 0.5
@@ -203,7 +203,10 @@ def evaluate_run(run: LoadedRun, dataset: XanesDataset | None = None,
                  split: str = "test") -> Evaluation:
     """Score a loaded run on one split of its dataset (and keep the validation split's scores,
     on which an operating point may later be chosen)."""
-    dataset = dataset if dataset is not None else load_run_dataset(run)
+    if dataset is None:
+        dataset = load_run_dataset(run)
+    else:
+        check_run_dataset(run, dataset)  # never scored on another version of its data
     samples = run.splits[split]
     X = pack(dataset, samples)
     probabilities, embedding = run.classifier.predict_with_embedding(X)

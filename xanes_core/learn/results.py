@@ -1,8 +1,10 @@
 """A finished run's results as plain tables, read from its folder without loading the model.
 
 The Results page, the HTML report and notebooks share these readers: everything they show is
-already in the run folder (config.json, status.json, history.json, metrics.json) plus the
-dataset's manifest for provenance, so no Keras import or model load is needed to look at a run.
+already in the run folder (config.json, status.json, history.json, metrics.json, and the
+provenance of its own dataset version in dataset.json), so no Keras import or model load is
+needed to look at a run; the dataset's manifest is read only to say whether that version is
+still at its path (:mod:`xanes_core.learn.binding`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import RunError
 from xanes_core.learn import operating_point, runs
+from xanes_core.learn.binding import DatasetBinding, dataset_binding
 from xanes_core.learn.evaluation import CLASSES
 from xanes_core.learn.run_settings import RunSettings, read_settings
 
@@ -33,12 +36,15 @@ _VERSIONED = ("xanes-topology", "numpy", "pandas", "scikit-learn", "tensorflow",
 
 @dataclass(frozen=True)
 class RunResults(runs.RunRecord):
-    """What a completed run reports; ``provenance`` is the dataset manifest's (empty if gone),
-    ``settings`` its name, note and operating point. ``metrics`` are at ``threshold`` (see
+    """What a completed run reports. ``provenance``: that of the dataset version it was trained
+    on (its own dataset.json; for an older run, the manifest at its dataset path when that still
+    has the sample count it saw, else empty); ``binding``: whether that version is still at its
+    path; ``settings`` its name, note and operating point. ``metrics`` are at ``threshold`` (see
     :meth:`at`)."""
 
     provenance: dict[str, Any]
     settings: RunSettings = RunSettings()
+    binding: DatasetBinding = DatasetBinding("same")
 
     @property
     def run_id(self) -> str:
@@ -94,8 +100,17 @@ def load_results(run_dir: str | Path) -> RunResults:
         raise RunError(f"Run {record.run_dir.name} is {state}, not completed: it has no results.")
     if not record.metrics:
         raise RunError(f"{record.run_dir} is not a complete run: {runs.METRICS} is missing.")
-    return RunResults(**vars(record), provenance=read_provenance(record.config.get("dataset", "")),
-                      settings=read_settings(record.run_dir))
+    binding = dataset_binding(record.run_dir, record.config)
+    return RunResults(**vars(record), provenance=_own_provenance(record, binding),
+                      settings=read_settings(record.run_dir), binding=binding)
+
+
+def _own_provenance(record: runs.RunRecord, binding: DatasetBinding) -> dict[str, Any]:
+    """The provenance of the data the run was trained on, never that of another version."""
+    own = runs.read_dataset_record(record.run_dir)
+    if own is not None:
+        return dict(own.get("provenance") or {})
+    return read_provenance(record.config.get("dataset", "")) if binding.state == "unverified" else {}
 
 
 def results_stamp(run_dir: str | Path) -> int:

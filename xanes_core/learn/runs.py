@@ -35,6 +35,12 @@ from xanes_core import atomic
 from xanes_core.data.dataset import CLASS_NAMES, SPLITS, XanesDataset
 from xanes_core.data.preprocess import Standardizer
 from xanes_core.errors import RunError
+from xanes_core.learn.binding import (
+    RECORD,
+    DatasetBinding,
+    check_dataset,
+    dataset_binding,
+)
 from xanes_core.learn.config import TrainingConfig
 from xanes_core.npz import read_arrays
 from xanes_core.paths import runs_root
@@ -169,7 +175,9 @@ def read_status(run_dir: str | Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One line of the run list (no model loaded). ``dataset``: the folder it was trained on."""
+    """One line of the run list (no model loaded). ``dataset``: the folder it was trained on;
+    ``dataset_state``: whether that folder still holds the version it was trained on
+    (:class:`~xanes_core.learn.binding.DatasetBinding`)."""
 
     run_dir: str
     run_id: str
@@ -179,6 +187,7 @@ class RunSummary:
     created: str
     dataset: str
     balanced_accuracy: float | None
+    dataset_state: str = "same"
 
 
 def list_runs(root: str | Path | None = None, *, dataset: str | Path | None = None,
@@ -218,7 +227,7 @@ def _summary(path: Path) -> RunSummary:
         run_dir=str(path), run_id=path.name, model=str(config.get("model", "?")),
         status=state.get("status", "interrupted"), message=message,
         created=str(config.get("created", "")), dataset=str(config.get("dataset", "")),
-        balanced_accuracy=score,
+        balanced_accuracy=score, dataset_state=dataset_binding(path, config).state,
     )
 
 
@@ -293,16 +302,26 @@ def load_run(run_dir: str | Path) -> LoadedRun:
                      classifier=load_classifier(record.run_dir, record.config))
 
 
-def check_run_dataset(run: LoadedRun, dataset: XanesDataset) -> None:
-    """RunError unless ``dataset`` is the one the run was trained on."""
-    if dataset.n_samples != run.config.get("dataset_samples"):
-        raise RunError(f"The dataset at {run.config.get('dataset')} has changed since run "
-                       f"{run.run_dir.name} was trained ({dataset.n_samples} samples, "
-                       f"run saw {run.config.get('dataset_samples')}).")
+def check_run_dataset(run: RunRecord, dataset: XanesDataset) -> DatasetBinding:
+    """RunError unless ``dataset`` is the version the run was trained on (see :mod:`.binding`)."""
+    return check_dataset(run.run_dir, run.config, dataset)
 
 
-def load_run_dataset(run: LoadedRun) -> XanesDataset:
-    """The dataset a run was trained on, refused if it is not the same one any more."""
+def load_run_dataset(run: RunRecord) -> XanesDataset:
+    """The dataset a run was trained on, refused (RunError) if it changed or is gone."""
+    binding = dataset_binding(run.run_dir, run.config)
+    if not binding.usable:
+        raise RunError(binding.message)
     dataset = XanesDataset.load(run.config["dataset"])
-    check_run_dataset(run, dataset)
+    check_run_dataset(run, dataset)  # the folder may have been rebuilt since its manifest was read
     return dataset
+
+
+def read_dataset_record(run_dir: str | Path) -> dict[str, Any] | None:
+    """The dataset.json the run wrote at training time (None for runs from before it existed)."""
+    record = read_json(Path(run_dir) / RECORD, default=False)
+    if record is False:
+        return None
+    if not isinstance(record, dict):
+        raise RunError(f"{Path(run_dir) / RECORD} is damaged: it does not describe a dataset.")
+    return record

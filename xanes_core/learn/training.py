@@ -28,6 +28,7 @@ from xanes_core.data.dataset import SPLITS, XanesDataset, check_dataset_folder
 from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
 from xanes_core.errors import XanesError
 from xanes_core.learn import runs, turns
+from xanes_core.learn.binding import check_stored, record_dataset
 from xanes_core.learn.config import CNN_TYPES, TrainingConfig
 from xanes_core.learn.eta import EtaEstimator
 from xanes_core.learn.evaluation import Evaluation, evaluate_run
@@ -99,6 +100,7 @@ def _check_trainable(config: TrainingConfig, dataset: XanesDataset | None) -> No
         manifest = check_dataset_folder(config.dataset)
         n_labelled = manifest.get("n_labelled", manifest.get("n_samples"))  # older folders: all labelled
     else:
+        check_stored(dataset, config.dataset)  # a run records which stored version it learns from
         n_labelled = int(dataset.labelled.sum())
     if not n_labelled:
         raise XanesError("The dataset has no labelled materials (every label is unknown): it can be "
@@ -184,7 +186,8 @@ class Trainer:
                 raise XanesError(f"The dataset has no '{name}' samples; assign splits first.")
         if len(set(dataset.labels[splits["train"]].tolist())) < 2:
             raise XanesError("The training split needs both topological and trivial samples.")
-        runs.write_config(self.run_dir, {**runs.read_config(self.run_dir), "dataset_samples": dataset.n_samples})
+        binding = record_dataset(self.run_dir, dataset, config.dataset)  # this exact version, for good
+        runs.write_config(self.run_dir, {**runs.read_config(self.run_dir), **binding})
         runs.write_splits(self.run_dir, splits)
         save_energy_reference(self.run_dir, dataset, splits["train"])
         X, y = pack(dataset), dataset.labels

@@ -25,7 +25,6 @@ import plotly.graph_objects as go
 
 from xanes_core.atomic import write_text
 from xanes_core.data.browse import element_count_table
-from xanes_core.data.dataset import XanesDataset
 from xanes_core.errors import XanesError
 from xanes_core.learn.operating_point import RULES
 from xanes_core.learn.results import (
@@ -43,6 +42,7 @@ from xanes_core.learn.results import (
     summary_row,
     topological_prevalence,
 )
+from xanes_core.learn.runs import load_run_dataset
 from xanes_core.viz import results as result_figures
 from xanes_core.viz.style import DEMO_LABEL, label_demo
 
@@ -96,6 +96,17 @@ def without_paths(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(strip)
 
 
+def _without_dataset_path(text: str, run: RunResults) -> str:
+    """``text`` with the run's dataset folder named by its last part (see :func:`without_paths`)."""
+    return text.replace(str(run.config.get("dataset", "")), f"'{run.dataset_name}'")
+
+
+def _binding_notice(run: RunResults) -> str:
+    """A lead paragraph when the run's dataset is not (or cannot be shown to be) the version it
+    was trained on: the numbers below are those of the version it saw."""
+    return _p(_without_dataset_path(run.binding.message, run), "lead") + "\n" if run.binding.message else ""
+
+
 def _summary_box(run: RunResults) -> str:
     """The headline numbers of the run beside those of the no-spectra baseline, in a box."""
     baseline = no_spectra_baseline(run)
@@ -129,9 +140,9 @@ def _per_class(run: RunResults) -> list[Block]:
 def _dataset(run: RunResults) -> list[Block]:
     """Paper Table 1 of the run's dataset (materials per number of absorbing elements)."""
     try:
-        dataset = XanesDataset.load(run.config.get("dataset", ""))
-    except XanesError:
-        return [_p(f"The dataset '{run.dataset_name}' is no longer available, so its Table 1 cannot be shown.")]
+        dataset = load_run_dataset(run)  # the version the run was trained on, or nothing
+    except XanesError as exc:
+        return [_p(_without_dataset_path(f"Table 1 of the run's dataset cannot be shown. {exc}", run))]
     counts = element_count_table(dataset).rename(columns={"n_elements": "absorbing elements"})
     return [_p(f"Dataset '{run.dataset_name}': {dataset.n_samples:,} materials, {len(dataset.spectra):,} spectra."),
             _table(counts)]
@@ -178,7 +189,8 @@ def _about(run: RunResults, generated: datetime) -> list[Block]:
         "<h3>Configuration</h3>", _table(without_paths(config_table(run)), text=True),
         "<h3>Dataset provenance</h3>",
         _table(without_paths(provenance_table(run.provenance)), text=True) if run.provenance
-        else _p(f"The dataset '{run.dataset_name}' is no longer available."),
+        else _p(f"The provenance of the dataset '{run.dataset_name}' was not recorded with this run."),
+        *([_p(_without_dataset_path(run.binding.message, run))] if run.binding.message else []),
         "<h3>Software</h3>", _table(software_table(), text=True),
         _p(f"Report generated {generated.isoformat(timespec='seconds')} by xanes_core.viz.report."),
     ]
@@ -235,7 +247,7 @@ def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>\n"
             f"<h1>{html.escape(title)}</h1>\n{demo}"
-            f"{_p(subtitle)}\n{_summary_box(run)}\n"
+            f"{_p(subtitle)}\n{_binding_notice(run)}{_summary_box(run)}\n"
             f"{body}\n</body></html>\n")
 
 
