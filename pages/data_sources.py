@@ -1,9 +1,13 @@
-"""Data sources: build the paper's dataset from a topology catalogue and the Materials Project.
+"""Data sources: build a dataset from the Materials Project, or from your own spectrum files.
 
-Upload a label catalogue, give the API key, start the build and watch it; the build itself is
-:func:`xanes_core.sources.materials_project.build_mp_dataset`, run in the background by a
-:class:`~xanes_core.sources.build_job.BuildJob` kept in ``st.cache_resource`` so that it
-survives reruns and page switches (one build per process, shared by every browser tab).
+Materials Project tab: upload a label catalogue, give the API key, start the build and watch
+it; the build itself is :func:`xanes_core.sources.materials_project.build_mp_dataset`, run in the
+background by a :class:`~xanes_core.sources.build_job.BuildJob` kept in ``st.cache_resource`` so
+that it survives reruns and page switches (one build per process, shared by every browser tab).
+
+Own files tab: upload a zip of spectrum files and a manifest; the build is
+:func:`xanes_core.sources.local_files.build_from_archive` (the safe zip reader, nothing unpacked
+to disk), the same build as ``build-dataset``; its JSON is shown with the dropped rows per reason.
 
 The API key is read from the password field, or from ``MP_API_KEY`` on the server when the
 field is empty; the server's key goes only to the official endpoint or to endpoints the operator
@@ -22,10 +26,17 @@ import streamlit as st
 
 from pages import common
 from xanes_core.errors import SourceError
-from xanes_core.io.limits import CATALOGUE_MB
+from xanes_core.io.limits import CATALOGUE_MB, MANIFEST_MB, ZIP_MB
 from xanes_core.sources import funnel
 from xanes_core.sources.build_job import BuildJob, BuildStatus, dataset_folder
 from xanes_core.sources.labels import read_labels
+from xanes_core.sources.local_files import (
+    DROP_REASONS,
+    MANIFEST_COLUMNS,
+    MANIFEST_NAME,
+    LocalBuildResult,
+    build_from_archive,
+)
 
 FORMAT_NAMES = {
     "auto": "Guess from the file",
@@ -34,6 +45,7 @@ FORMAT_NAMES = {
     "csv": "Plain CSV (mp_id or icsd, label)",
 }
 DEFAULT_NAME = "materials-project"
+DEFAULT_LOCAL_NAME = "my-spectra"
 _POLL_S = 1.0
 
 
@@ -142,7 +154,50 @@ def _funnel(status: BuildStatus) -> None:
                             icon=":material/download:", key="mp_drops_csv")
 
 
+def _local_section() -> None:
+    st.caption(f"A zip of spectrum files (any format the Predict page reads) and a CSV manifest with one row "
+               f"per spectrum: {', '.join(MANIFEST_COLUMNS)}; `file` is the path inside the zip. An empty "
+               "label keeps the material as unknown: browsed and matched, never trained on. Same build as "
+               "`python -m xanes_core build-dataset`.")
+    left, right = st.columns(2)
+    archive = left.file_uploader("Spectrum files (zip)", type=["zip"], key="local_zip", max_upload_size=ZIP_MB,
+                                 help=f"Up to {ZIP_MB} MB; the files may expand to more, within the server's limits.")
+    manifest = right.file_uploader("Manifest (CSV)", type=["csv"], key="local_manifest", max_upload_size=MANIFEST_MB,
+                                   help=f"Or put {MANIFEST_NAME} at the top level of the zip.")
+    name = st.text_input("Dataset name", value=DEFAULT_LOCAL_NAME, key="local_dataset_name",
+                         help="Saved as a folder under cache/datasets/; then choose it in the sidebar.")
+    if st.button("Build dataset", type="primary", icon=":material/play_arrow:", key="local_build",
+                 disabled=archive is None):
+        st.session_state.pop("local_result", None)
+        with common.user_errors(), st.spinner("Reading, normalizing and resampling the spectra…"):
+            st.session_state["local_result"] = build_from_archive(
+                archive.getvalue(), dataset_folder(name), archive_name=archive.name,
+                manifest=manifest.getvalue() if manifest is not None else None,
+                manifest_name=manifest.name if manifest is not None else MANIFEST_NAME)
+            st.rerun()  # the sidebar then lists the new dataset
+    if "local_result" in st.session_state:
+        _local_outcome(st.session_state["local_result"])
+
+
+def _local_outcome(result: LocalBuildResult) -> None:
+    summary = result.to_dict()
+    st.success(f"Saved {result.n_samples:,} materials ({result.n_spectra:,} spectra) to {result.path.name}; "
+               "choose it in the sidebar.", icon=":material/check_circle:")
+    counts, reasons = st.columns([1, 2])
+    counts.markdown("**Build summary**")
+    counts.json(summary | {"path": result.path.name})
+    reasons.markdown("**Dropped manifest rows**")
+    reasons.dataframe(funnel.reason_table(result.dropped, DROP_REASONS, "rows"), hide_index=True)
+    reasons.download_button("Download dropped rows (CSV)", result.drops.to_csv(index=False).encode("utf-8"),
+                            file_name=f"{result.path.name}_drops.csv", mime="text/csv",
+                            icon=":material/download:", key="local_drops_csv")
+
+
 st.title("Data sources")
-st.caption("Build the paper's dataset from a topology catalogue and the Materials Project's computed "
-           "K-edge XANES. Raw answers are cached, so a stopped build resumes where it was.")
-_build_section(_catalogue_section())
+materials_project, own_files = st.tabs(["Materials Project", "Your own spectrum files"])
+with materials_project:
+    st.caption("Build the paper's dataset from a topology catalogue and the Materials Project's computed "
+               "K-edge XANES. Raw answers are cached, so a stopped build resumes where it was.")
+    _build_section(_catalogue_section())
+with own_files:
+    _local_section()

@@ -1,4 +1,6 @@
-"""Data sources page: catalogue upload, a real build against the local MP server, errors.
+"""Data sources page: catalogue upload, a real build against the local MP server, errors; the
+server's key never sent to an endpoint a visitor typed; a build from an uploaded zip of real
+spectrum files plus a manifest, then browsed on the Dataset page.
 
 Each test runs in a cache of its own (a copy of the small demo plus whatever the build writes),
 so built datasets and raw answers cannot leak into other app tests. The build job lives in
@@ -7,9 +9,12 @@ so built datasets and raw answers cannot leak into other app tests. The build jo
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -23,8 +28,11 @@ from tests.sources.mp_server import (
     documents,
     real_spectra,
 )
-from xanes_core.io.limits import CATALOGUE_MB, MB
+from tests.sources.feff_files import load_real_feff, xmu_text
+from xanes_core.data.dataset import UNLABELLED, XanesDataset
+from xanes_core.io.limits import CATALOGUE_MB, MANIFEST_MB, MB, ZIP_MB
 from xanes_core.sources.labels import read_labels
+from xanes_core.sources.local_files import MANIFEST_COLUMNS
 
 KEY = "Xk3tS9pQv2LmN8rB4wZy7HcJ1dFgA6eU"
 SERVER_KEY = "S3rv3rK3yS3rv3rK3yS3rv3rK3yS3rv3"  # MP_API_KEY of the server where the fake would refuse it
@@ -228,3 +236,96 @@ def test_oversized_catalogue_is_one_error_and_nothing_is_written(page: AppTest, 
     assert [e.value for e in page.error] == [f"big.csv: 10.0 MB is over the {CATALOGUE_MB} MB limit for label catalogues."]
     assert page.button(key="mp_start").disabled
     assert sorted(cache.rglob("*")) == before and not any(scratch.iterdir())
+
+
+# ------------------------------------------------------------------ your own spectrum files
+def zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def manifest_csv(rows: list[list]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(MANIFEST_COLUMNS)
+    writer.writerows(rows)
+    return text.getvalue().encode()
+
+
+@pytest.fixture(scope="module")
+def own_files(fixtures_dir) -> tuple[dict[str, bytes], list[list]]:
+    """Six real FEFF Cu spectra (xmu.dat) and a measured Cu foil XDI, with a manifest: three
+    labelled, three unknown, one row whose file is not in the zip (placeholder labels)."""
+    folder = fixtures_dir.parent / "data" / "real_feff"
+    if not (folder / "cu_feff_materials.npz").is_file():
+        pytest.skip(f"real FEFF spectra not found in {folder}")
+    real = load_real_feff(folder)
+    files = {f"feff/{real.mp_id[i]}.dat": xmu_text(real.energy[i], real.mu[i]).encode() for i in range(6)}
+    files["measured/cu_foil.xdi"] = (fixtures_dir / "spectra" / "xdi" / "cu_metal_rt.xdi").read_bytes()
+    rows = [[real.mp_id[i], real.formula[i], int(real.space_group[i]), ("topological", "trivial", "")[i % 3],
+             "Cu", f"feff/{real.mp_id[i]}.dat"] for i in range(6)]
+    rows += [["mp-30", "Cu", "", "", "Cu", "measured/cu_foil.xdi"], ["lost", "", "", "", "Cu", "feff/lost.dat"]]
+    return files, rows
+
+
+def build_own(page: AppTest, archive: bytes, manifest: bytes | None, name: str = "mine") -> AppTest:
+    page.file_uploader(key="local_zip").set_value(("spectra.zip", archive, "application/zip"))
+    if manifest is not None:
+        page.file_uploader(key="local_manifest").set_value(("manifest.csv", manifest, "text/csv"))
+    page.text_input(key="local_dataset_name").input(name)
+    page.run()  # the uploads enable the button, as in the browser
+    return page.button(key="local_build").click().run()
+
+
+def test_own_files_build_shows_the_summary_and_is_browsable(page: AppTest, own_files, cache: Path) -> None:
+    files, rows = own_files
+    assert page.file_uploader(key="local_zip").proto.max_upload_size_mb == ZIP_MB
+    assert page.file_uploader(key="local_manifest").proto.max_upload_size_mb == MANIFEST_MB
+    build_own(page, zip_of(files), manifest_csv(rows))
+    assert_clean(page)
+    assert "Saved 7 materials (7 spectra) to mine" in page.success[0].value
+    summary = next(j.value for j in page.json)
+    assert '"n_labelled": 4' in summary and '"n_topological": 2' in summary and '"n_trivial": 2' in summary
+    assert table_with(page, "meaning").to_dict("records") == [
+        {"reason": "file_not_found", "meaning": "no such file next to the manifest", "rows": 1}]
+    dataset = XanesDataset.load(cache / "datasets" / "mine")
+    assert (dataset.labels == UNLABELLED).sum() == 3 and dataset.metadata["split"][~dataset.labelled].isna().all()
+    page.switch_page("pages/dataset.py").run()
+    page.session_state["dataset_name"] = "mine"  # the sidebar chooser (see test_app_shell on AppTest's tree)
+    page.run()
+    assert "Dataset: **mine** · 7 materials" in page.caption[0].value
+    assert_clean(page)
+    assert page.multiselect(key="f_classes").options == ["topological", "trivial", "unknown"]
+    page.multiselect(key="f_classes").select("unknown")
+    page.session_state["dataset_name"] = "mine"  # AppTest forgets the dropped chooser's value on each run
+    page.run()
+    assert_clean(page)
+    materials = table_with(page, "split")
+    assert sorted(materials["sample_id"]) == sorted(r[0] for r in rows if not r[3] and r[0] != "lost")
+    assert set(materials["class"]) == {"unknown"}
+
+
+def test_manifest_inside_the_zip_is_used(page: AppTest, own_files, cache: Path) -> None:
+    files, rows = own_files
+    build_own(page, zip_of({**files, "manifest.csv": manifest_csv(rows[:2])}), None, "zipped")
+    assert_clean(page)
+    assert "Saved 2 materials" in page.success[0].value
+    assert XanesDataset.load(cache / "datasets" / "zipped").n_samples == 2
+
+
+@pytest.mark.parametrize("archive, manifest, message", [
+    (lambda files: zip_of(files), None, "has no manifest.csv at its top level"),
+    (lambda files: zip_of({**files, "../escape.dat": b"1 2"}), b"", "not a relative path inside the archive"),
+    (lambda files: b"PK\x03\x04 not really a zip", b"", "not a zip archive"),
+    (lambda files: zip_of(files), b"material_id,file\nmp-1,a.dat\n", "lacks column(s) formula, space_group"),
+])
+def test_bad_uploads_are_one_line_and_write_nothing(page: AppTest, own_files, cache: Path, archive, manifest,
+                                                    message) -> None:
+    files, rows = own_files
+    build_own(page, archive(files), manifest if manifest != b"" else manifest_csv(rows), "broken")
+    assert not page.exception and not page.success
+    assert message in page.error[0].value and "\n" not in page.error[0].value
+    assert not (cache / "datasets" / "broken").exists()

@@ -10,8 +10,10 @@ placeholders that exercise storage, counts and splits, not physics.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,12 @@ from xanes_core.data.elements import CHANNELS, energy_grid
 from xanes_core.data.preprocess import assign_splits
 from xanes_core.errors import DatasetError, SourceError
 from xanes_core.io import read_spectrum
-from xanes_core.sources.local_files import DROP_REASONS, MANIFEST_COLUMNS, build_local_dataset
+from xanes_core.sources.local_files import (
+    DROP_REASONS,
+    MANIFEST_COLUMNS,
+    build_from_archive,
+    build_local_dataset,
+)
 
 N_FEFF = 24
 PLACEHOLDER_LABELS = ("topological", "trivial", "1", "0", "", "Trivial")
@@ -245,3 +252,21 @@ def test_cli_prints_the_json_and_info_counts_the_unlabelled(library, tmp_path, c
     info = json.loads(out)
     assert info["n_unlabelled"] == printed["n_samples"] - printed["n_labelled"] == 1 + N_FEFF // len(PLACEHOLDER_LABELS)
     assert sum(info["splits"].values()) == printed["n_labelled"]
+
+
+def test_a_zip_of_the_same_files_builds_the_same_dataset(library, tmp_path) -> None:
+    """The page's path (an uploaded zip, read in memory by the safe reader) and the CLI's (a folder)."""
+    manifest, rows = library
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in manifest.parent.rglob("*"):
+            if path.is_file() and path != manifest:
+                archive.write(path, path.relative_to(manifest.parent).as_posix())
+    spelled = [dict(r, file=("./" + r["file"]) if i % 2 else r["file"].replace("/", "\\")) for i, r in enumerate(rows)]
+    zipped = build_from_archive(buffer.getvalue(), tmp_path / "zipped", archive_name="mine.zip",
+                                manifest=write_manifest(tmp_path, spelled, "spelled.csv").read_bytes())
+    folder = build_local_dataset(write_manifest(manifest.parent, spelled, "spelled.csv"), tmp_path / "folder")
+    assert {**zipped.to_dict(), "path": "", "seconds": 0} == {**folder.to_dict(), "path": "", "seconds": 0}
+    a, b = XanesDataset.load(tmp_path / "zipped"), XanesDataset.load(tmp_path / "folder")
+    np.testing.assert_array_equal(a.spectra, b.spectra)
+    assert a.metadata.drop(columns="elements").equals(b.metadata.drop(columns="elements"))

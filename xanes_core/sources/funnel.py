@@ -47,9 +47,14 @@ def class_counts(result: BuildResult) -> pd.DataFrame:
 
 def drop_reasons(result: BuildResult) -> pd.DataFrame:
     """Why materials left the funnel: reason code, what it means, how many."""
-    rows = [{"reason": reason, "meaning": DROP_REASONS.get(reason, ""), "materials": count}
-            for reason, count in sorted(result.dropped.items(), key=lambda item: -item[1])]
-    return pd.DataFrame(rows, columns=["reason", "meaning", "materials"])
+    return reason_table(result.dropped, DROP_REASONS, "materials")
+
+
+def reason_table(dropped: dict[str, int], meanings: dict[str, str], unit: str) -> pd.DataFrame:
+    """Any build's drops: reason code, what it means, and how many (column ``unit``), most first."""
+    rows = [{"reason": reason, "meaning": meanings.get(reason, ""), unit: count}
+            for reason, count in sorted(dropped.items(), key=lambda item: -item[1])]
+    return pd.DataFrame(rows, columns=["reason", "meaning", unit])
 
 
 def catalogue_classes(labels: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,10 @@ failing the build, and so is the rest of its material: a material is kept only w
 spectrum its manifest lists, as the paper keeps only materials with every element's spectrum.
 Only a manifest that cannot be read at all (a missing column, no rows) stops the build.
 The dataset and its ``drops.csv`` (one line per dropped row) are written in one atomic rename.
+
+Files come from the manifest's folder (``build-dataset``) or from an uploaded zip
+(:func:`build_from_archive`, through the safe reader :func:`xanes_core.io.archive.read_zip`,
+which unpacks nothing to disk); a ``file`` entry never reaches outside either.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import io
 import time
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -39,6 +44,7 @@ from xanes_core.data.preprocess import assign_splits, resample
 from xanes_core.data.symmetry import symmetry_info, validate_space_group
 from xanes_core.errors import SourceError, XanesError
 from xanes_core.io import normalize_for_model, read_spectrum
+from xanes_core.io.archive import read_zip
 from xanes_core.io.limits import MANIFEST_MB, MANIFEST_ROWS, MB, check_size
 from xanes_core.io.source import check_table_shape
 
@@ -46,6 +52,7 @@ MANIFEST_COLUMNS = ("material_id", "formula", "space_group", "label", "element",
 LABEL_WORDS = {"topological": 1, "1": 1, "trivial": 0, "0": 0, "": UNLABELLED}
 SOURCE = "local files"
 DROPS_FILE = "drops.csv"
+MANIFEST_NAME = "manifest.csv"  # looked for at the top of an uploaded zip
 DROP_REASONS = {
     "no_material_id": "the row has no material_id",
     "bad_label": "label is not topological, trivial, 1, 0 or empty",
@@ -115,6 +122,21 @@ def build_local_dataset(manifest: str | Path, out: str | Path, *, seed: int = 0)
     return build_dataset(manifest_bytes(manifest), manifest.name, files_beside(manifest.parent), out, seed=seed)
 
 
+def build_from_archive(archive: bytes, out: str | Path, *, archive_name: str = "archive.zip",
+                       manifest: bytes | None = None, manifest_name: str = MANIFEST_NAME,
+                       seed: int = 0) -> LocalBuildResult:
+    """The Data sources page's build: a zip of spectrum files (read by the safe zip reader,
+    nothing unpacked to disk) and a manifest, uploaded beside it or at the zip's top level."""
+    members = read_zip(archive, archive_name)
+    if manifest is None:
+        manifest = members.pop(MANIFEST_NAME, None)
+        if manifest is None:
+            raise SourceError(f"{archive_name} has no {MANIFEST_NAME} at its top level; add it, or upload "
+                              "the manifest beside the zip.")
+        manifest_name = f"{archive_name}: {MANIFEST_NAME}"
+    return build_dataset(manifest, manifest_name, _in_members(members), out, seed=seed)
+
+
 def build_dataset(manifest: bytes, manifest_name: str, files: FileSource, out: str | Path, *,
                   seed: int = 0) -> LocalBuildResult:
     """Read every row of the manifest, keep what is usable, save the dataset to ``out``.
@@ -176,13 +198,25 @@ def manifest_bytes(path: Path) -> bytes:
         raise SourceError(f"Cannot read manifest {path.name}: {exc.strerror or type(exc).__name__}.") from None
 
 
+def _in_members(members: dict[str, bytes]) -> FileSource:
+    """Files of an uploaded zip, by the member names the zip reader normalized."""
+    def find(file: str) -> bytes | None:
+        return members.get("/".join(_relative(unicodedata.normalize("NFC", file)).parts))  # as the reader names them
+    return find
+
+
 def files_beside(folder: Path) -> FileSource:
     """Files beside a manifest in ``folder``; None for one that is absent or whose ``file``
     leads out of the folder (see :func:`_inside_folder`). Batch prediction reads files this way too."""
     def find(file: str) -> Path | None:
-        path = folder / file
+        path = folder.joinpath(*_relative(file).parts)
         return path if _inside_folder(file) and path.is_file() else None
     return find
+
+
+def _relative(file: str) -> PurePosixPath:
+    """A manifest's ``file`` as a relative path: '/' or '\\' separators, '.' parts gone."""
+    return PurePosixPath(file.replace("\\", "/"))
 
 
 # ------------------------------------------------------------------------------ row checks
@@ -224,7 +258,7 @@ def _check_element(row: _Row) -> None:
 def _inside_folder(file: str) -> bool:
     """A relative path that stays in the manifest's folder: not empty, not absolute (nor a
     Windows drive), and no '..' that climbs above where it started."""
-    path = PurePosixPath(file.replace("\\", "/"))
+    path = _relative(file)
     if not path.parts or path.is_absolute() or ":" in path.parts[0]:
         return False
     depth = 0
@@ -272,7 +306,7 @@ def _read(row: _Row, files: FileSource) -> None:
         row.drop("file_not_found", row.file)
         return
     try:
-        spectrum = read_spectrum(source, PurePosixPath(row.file.replace("\\", "/")).name, element=row.element)
+        spectrum = read_spectrum(source, _relative(row.file).name, element=row.element)
     except XanesError as exc:
         row.drop("unreadable_file", _first_line(exc))
         return
