@@ -130,3 +130,51 @@ def test_cli_refuses_the_server_key_for_an_unlisted_endpoint(server_key, listene
     assert listener.received(SERVER_KEY)
     assert SERVER_KEY not in capsys.readouterr().err
     assert listener.count("summary") == 1  # the build did run against the listed endpoint
+
+
+class _Redirector:
+    """A listed endpoint that answers every request with a redirect to another host (the
+    listener): ``requests`` would carry the x-api-key header along if it followed it."""
+
+    def __init__(self, target: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                self.send_response(302)
+                self.send_header("Location", target.rstrip("/") + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                """Quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self) -> "_Redirector":
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_server_key_does_not_follow_a_redirect_to_another_host(server_key, listener, tmp_path,
+                                                                  monkeypatch) -> None:
+    monkeypatch.setenv("XANES_CACHE", str(tmp_path / "cache"))
+    from xanes_core.sources.labels import read_labels
+    from xanes_core.sources.mp_client import RetryPolicy
+
+    (tmp_path / "catalogue.csv").write_text(CATALOGUE)
+    with _Redirector(listener.endpoint) as redirector:
+        monkeypatch.setenv(KEY_ENDPOINTS_ENV, redirector.endpoint)  # listed: it may receive the key
+        with pytest.raises(SourceError) as refused:
+            build_mp_dataset(read_labels(tmp_path / "catalogue.csv"), tmp_path / "mp", endpoint=redirector.endpoint,
+                             retry=RetryPolicy(attempts=1, initial_delay_s=0.001, max_delay_s=0.001))
+    assert SERVER_KEY not in str(refused.value) and "\n" not in str(refused.value)
+    assert not listener.received(SERVER_KEY)  # the redirect target never saw the server's key
+    assert not (tmp_path / "mp").exists()

@@ -106,7 +106,7 @@ def build_mp_dataset(
     check_replaceable(out)  # before any request: never replace a folder that is not a dataset
     report = progress or (lambda done, total, message: None)
     report(0, 1, "Connecting to the Materials Project")
-    client = open_client(access.key, access.endpoint, retry, cancel)
+    client = open_client(access.key, access.endpoint, retry, cancel, follow_redirects=not access.server_key)
     fetch = _Fetcher(RawCache(client.endpoint, client.db_version), retry, access.key, cancel)
     catalogue = labels.reset_index(drop=True)
     steps = _Steps(report, 1)

@@ -51,13 +51,15 @@ class RetryPolicy:
 
 
 def open_client(api_key: str, endpoint: str, policy: RetryPolicy,
-                cancel: threading.Event | None = None) -> "MPRester":
+                cancel: threading.Event | None = None, follow_redirects: bool = True) -> "MPRester":
     """An ``MPRester`` returning plain JSON dicts (so raw answers can be cached as JSON).
 
     ``endpoint`` is the exact URL :func:`~xanes_core.sources.api_key.resolve_access` approved
     for this key (never ``None``, which would let ``mp_api`` pick one from its own settings).
-    Opening it asks the server's ``heartbeat`` for the database version, so it goes through
-    the retry policy too.
+    With ``follow_redirects=False`` (the server's own key) a redirect is an error: ``requests``
+    would carry the ``x-api-key`` header to whatever host the redirect names. Opening the client
+    asks the server's ``heartbeat`` for the database version, so it goes through the retry
+    policy too.
     """
     from mp_api.client import (
         MPRester,  # heavy import (pymatgen, emmet): only when fetching
@@ -72,6 +74,8 @@ def open_client(api_key: str, endpoint: str, policy: RetryPolicy,
             )
         for prefix in ("http://", "https://"):
             client.session.mount(prefix, HTTPAdapter(max_retries=0))
+        if not follow_redirects:
+            client.session.max_redirects = 0  # refused before the redirected request is sent
         return client
 
     return call(_open, policy, api_key, cancel)
