@@ -18,6 +18,7 @@ import streamlit as st
 
 from pages import common, predict_upload
 from xanes_core.analysis.alignment import on_grid
+from xanes_core.analysis.batch import predict_archive
 from xanes_core.analysis.materials import (
     ElementSpectrum,
     MaterialInput,
@@ -35,7 +36,7 @@ from xanes_core.learn.config import BASELINE_TYPES, CNN_TYPES, TrainingConfig
 from xanes_core.paths import datasets_root
 from xanes_core.viz import prediction as prediction_figures
 
-SOURCES = ("Material from the dataset", "Upload spectrum files")
+SOURCES = ("Material from the dataset", "Upload spectrum files", "Batch: zip + manifest")
 # A quick model: the paper's symmetry CNN, few epochs and no shift augmentation (about 20 s on
 # the default demo with 2 CPU cores); the Training page trains the full recipe.
 QUICK = dict(model="symmetry", epochs=10, patience=3, augment=False)
@@ -254,6 +255,30 @@ def _one_match(loaded: common.Loaded, library: SpectrumLibrary, entry: ElementSp
         "shift_ev": st.column_config.NumberColumn("shift (eV)", format="%+.2f")})
 
 
+@st.cache_data(show_spinner="Predicting every material of the manifest…", max_entries=8)
+def _batch_table(run_dir: str, align: bool, _predictor: Predictor, archive: bytes, archive_name: str,
+                 manifest: bytes | None, manifest_name: str | None) -> pd.DataFrame:
+    """The batch's table, kept so that moving other widgets does not predict the batch again."""
+    return predict_archive(_predictor, archive, archive_name, manifest, manifest_name, align=align).table
+
+
+def _batch(loaded: common.Loaded, predictor: Predictor | None) -> None:
+    """Many materials at once: the table of probabilities, labels, domain and warnings, as CSV."""
+    upload = predict_upload.batch_upload()
+    align = st.checkbox("Align spectra to the training data", value=True, key="predict_batch_align", help=ALIGN_HELP)
+    if upload is None or predictor is None:
+        return
+    with common.user_errors():
+        table = _batch_table(str(predictor.run.run_dir), align, predictor, *upload)
+        failed = int(table["p_topological"].isna().sum())
+        st.subheader("Predictions")
+        st.caption(f"{len(table):,} materials: {len(table) - failed:,} predicted, {failed:,} failed (the reason is in "
+                   "their warnings). in_domain false: outside the training data, do not trust the probability.")
+        st.dataframe(table, hide_index=True, column_config={
+            "p_topological": st.column_config.NumberColumn("p(topological)", format="%.3f")})
+        common.download_csv(table, "predict_batch", loaded, label="Download the predictions as CSV")
+
+
 def _predict(predictor: Predictor, loaded: common.Loaded, material: MaterialInput,
              sample: int | None, align: bool) -> Prediction | None:
     if sample is not None:
@@ -276,6 +301,8 @@ align = True
 with common.user_errors():
     if source == SOURCES[0]:
         material, sample = _dataset_material(loaded)
+    elif source == SOURCES[2]:
+        _batch(loaded, predictor)
     else:
         spectra = predict_upload.uploaded_spectra()
         space_group, cif = predict_upload.symmetry_input(predictor.needs_space_group if predictor else None)

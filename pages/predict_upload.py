@@ -22,6 +22,10 @@ from xanes_core.io.uploads import EDGES, Choices, UploadResult, read_upload
 FORMATS = ("XDI (.xdi), Athena projects (.prj), column text (.dat, .txt, .csv, .xmu), FEFF xmu.dat, "
            "Materials Project XAS (.json, .tsv)")
 SYMMETRY_SOURCES = ("Space group number", "CIF file", "Not given")
+BATCH_NOTE = ("The manifest is a CSV with one row per spectrum: `material_id, formula, space_group, label, element, file` "
+              "(`label` is ignored; `file` is the file's path inside the zip), uploaded here or as `manifest.csv` at the "
+              "zip's top level, as for building a dataset on the Data sources page. A symmetry run needs each material's "
+              "space group. A file that cannot be read fails its material, not the batch.")
 
 
 @st.cache_data(show_spinner="Reading the file…", max_entries=64)
@@ -120,3 +124,16 @@ def symmetry_input(needed: bool | None) -> tuple[int | None, bytes | None]:
             st.caption(f"Found in the CIF: **{formula}**, space group **{number}** ({symmetry_info(number).symbol}).")
             return None, cif.getvalue()
     return None, None
+
+
+def batch_upload() -> tuple[bytes, str, bytes | None, str | None] | None:
+    """(zip bytes, zip name, manifest bytes or None, manifest name) once a zip is given."""
+    archive_column, manifest_column = st.columns(2)
+    archive = archive_column.file_uploader("Zip of spectrum files", type=["zip"], key="predict_batch_zip")
+    manifest = manifest_column.file_uploader("Manifest (CSV), unless the zip holds manifest.csv", type=["csv"],
+                                             key="predict_batch_manifest")
+    st.caption(BATCH_NOTE)
+    if archive is None:
+        return None
+    return (archive.getvalue(), archive.name, manifest.getvalue() if manifest is not None else None,
+            manifest.name if manifest is not None else None)

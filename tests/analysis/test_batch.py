@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.sources.feff_files import write_xmu
-from xanes_core.analysis.batch import COLUMNS, WARNING_SEPARATOR, predict_manifest
+from xanes_core.analysis.batch import COLUMNS, WARNING_SEPARATOR, predict_archive, predict_manifest
 from xanes_core.analysis.prediction import Predictor
 from xanes_core.errors import SourceError
 from xanes_core.io import read_spectrum
@@ -107,3 +107,21 @@ def test_bad_manifests_are_refused_in_one_line(predictors, tmp_path, content, wo
     path.write_text(content)
     with pytest.raises(SourceError, match=words.replace("(", r"\(").replace(")", r"\)")):
         predict_manifest(predictors["core"], path)
+
+
+def test_a_zip_gives_the_same_table_as_the_folder(predictors, manifest):
+    import io
+    import zipfile
+
+    folder = manifest.parent
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path in folder.rglob("*"):
+            if path.is_file() and path.suffix != ".csv":
+                archive.write(path, path.relative_to(folder).as_posix())
+    raw = buffer.getvalue()
+    from_folder = predict_manifest(predictors["core"], manifest).table
+    beside = predict_archive(predictors["core"], raw, "mine.zip", manifest.read_bytes(), "manifest.csv").table
+    pd.testing.assert_frame_equal(from_folder, beside)
+    with pytest.raises(SourceError, match="mine.zip has no manifest.csv"):
+        predict_archive(predictors["core"], raw, "mine.zip")

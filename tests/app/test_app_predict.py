@@ -17,7 +17,7 @@ from xanes_core.learn import runs
 from xanes_core.learn.config import ModelConfig
 from xanes_core.learn.training import Trainer, TrainingConfig
 
-SOURCES = ("Material from the dataset", "Upload spectrum files")
+SOURCES = ("Material from the dataset", "Upload spectrum files", "Batch: zip + manifest")
 LICOO2 = ("spectra", "mp", "LiCoO2_k_xanes.json")
 TINY = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
 
@@ -261,3 +261,44 @@ def test_a_spectrum_outside_the_training_data_greys_the_probability(page: AppTes
     assert 0.0 <= _probability(page) <= 1.0
     assert any("Not to be trusted" in c.value and "Cu similarity" in c.value for c in page.caption)
     assert any("outside what the model was trained on" in w.value for w in page.warning)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_batch_from_a_zip_and_its_manifest(page: AppTest, fixtures_dir: Path) -> None:
+    """Real FEFF Cu spectra as xmu.dat plus a measured foil in a zip, manifest.csv inside, one file missing."""
+    from tests.analysis.helpers import real_feff_or_skip
+    from tests.sources.feff_files import xmu_text
+
+    feff = real_feff_or_skip(fixtures_dir)
+    members = {f"feff/{feff.mp_id[i]}.xmu.dat": xmu_text(feff.energy[i], feff.mu[i]).encode() for i in range(4)}
+    members["measured/cu_foil.xdi"] = (fixtures_dir / "spectra" / "xdi" / "cu_metal_rt.xdi").read_bytes()
+    lines = ["material_id,formula,space_group,label,element,file"]
+    lines += [f"{feff.mp_id[i]},{feff.formula[i]},{feff.space_group[i]},,Cu,feff/{feff.mp_id[i]}.xmu.dat" for i in range(4)]
+    lines += ["foil,Cu,225,,Cu,measured/cu_foil.xdi", "lost,CuO,15,,Cu,feff/none.xmu.dat"]
+    members["manifest.csv"] = ("\n".join(lines) + "\n").encode()
+    page.segmented_control(key="predict_source").set_value(SOURCES[2]).run()
+    page.file_uploader(key="predict_batch_zip").set_value(("mine.zip", _zip(members), "application/zip")).run()
+    assert_clean(page)
+    table = next(d.value for d in page.dataframe if "p_topological" in d.value.columns)
+    assert list(table.columns) == ["material_id", "p_topological", "label", "in_domain", "warnings"]
+    assert list(table["material_id"]) == [*feff.mp_id[:4], "foil", "lost"]
+    assert table["p_topological"][:5].between(0, 1).all() and table["warnings"][5].startswith("failed: ")
+    assert any("5 predicted, 1 failed" in c.value for c in page.caption)
+    assert "Download the predictions as CSV" in [b.proto.label for b in page.get("download_button")]
+
+
+def test_a_batch_with_an_unsafe_zip_is_one_error(page: AppTest) -> None:
+    page.segmented_control(key="predict_source").set_value(SOURCES[2]).run()
+    page.file_uploader(key="predict_batch_zip").set_value(("bad.zip", b"PK\x03\x04 not a zip", "application/zip")).run()
+    assert not page.exception
+    assert len(page.error) == 1 and "bad.zip" in page.error[0].value
