@@ -25,17 +25,22 @@ import pandas as pd
 from xanes_core import atomic
 from xanes_core.analysis.materials import MaterialInput, prepare_material
 from xanes_core.data.dataset import CLASS_NAMES
-from xanes_core.errors import SourceError, XanesError
+from xanes_core.errors import XanesError
 from xanes_core.io import read_spectrum
-from xanes_core.io.archive import read_zip
-from xanes_core.sources.local_files import FileSource, files_beside, manifest_bytes, read_manifest
+from xanes_core.sources.local_files import (
+    MANIFEST_NAME,
+    FileSource,
+    archive_files,
+    files_beside,
+    manifest_bytes,
+    read_manifest,
+)
 
 if TYPE_CHECKING:
     from xanes_core.analysis.prediction import Predictor
 
 COLUMNS = ("material_id", "p_topological", "label", "in_domain", "warnings")
 WARNING_SEPARATOR = " | "
-MANIFEST_IN_ZIP = "manifest.csv"
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,24 +74,8 @@ def predict_archive(predictor: "Predictor", archive: bytes, archive_name: str, m
                     manifest_name: str | None = None, *, align: bool = True) -> BatchResult:
     """The Predict page's batch: a zip of spectrum files (the safe zip reader, nothing written)
     and its manifest, uploaded beside it or as manifest.csv at the zip's top level."""
-    raw, name, files = archive_files(archive, archive_name, manifest, manifest_name)
+    raw, name, files = archive_files(archive, archive_name, manifest, manifest_name or MANIFEST_NAME)
     return predict_batch(predictor, raw, name, files, align=align)
-
-
-def archive_files(archive: bytes, archive_name: str, manifest: bytes | None,
-                  manifest_name: str | None) -> tuple[bytes, str, FileSource]:
-    """(manifest bytes, its name, the zip's files by manifest path) of an uploaded zip."""
-    members = read_zip(archive, archive_name)
-    if manifest is None:
-        manifest = members.pop(MANIFEST_IN_ZIP, None)
-        if manifest is None:
-            raise SourceError(f"{archive_name} has no {MANIFEST_IN_ZIP} at its top level; add it, or upload "
-                              "the manifest beside the zip.")
-        manifest_name = f"{archive_name}: {MANIFEST_IN_ZIP}"
-
-    def find(file: str) -> bytes | None:
-        return members.get("/".join(p for p in PurePosixPath(file.replace("\\", "/")).parts if p != "."))
-    return manifest, manifest_name or MANIFEST_IN_ZIP, find
 
 
 def predict_batch(predictor: "Predictor", manifest: bytes, manifest_name: str, files: FileSource, *,

@@ -127,6 +127,14 @@ def build_from_archive(archive: bytes, out: str | Path, *, archive_name: str = "
                        seed: int = 0) -> LocalBuildResult:
     """The Data sources page's build: a zip of spectrum files (read by the safe zip reader,
     nothing unpacked to disk) and a manifest, uploaded beside it or at the zip's top level."""
+    manifest, manifest_name, files = archive_files(archive, archive_name, manifest, manifest_name)
+    return build_dataset(manifest, manifest_name, files, out, seed=seed)
+
+
+def archive_files(archive: bytes, archive_name: str, manifest: bytes | None = None,
+                  manifest_name: str = MANIFEST_NAME) -> tuple[bytes, str, FileSource]:
+    """(manifest bytes, its name, the zip's files) of an uploaded zip and the manifest given
+    beside it, or its top-level manifest.csv (shared by the dataset build and batch prediction)."""
     members = read_zip(archive, archive_name)
     if manifest is None:
         manifest = members.pop(MANIFEST_NAME, None)
@@ -134,7 +142,7 @@ def build_from_archive(archive: bytes, out: str | Path, *, archive_name: str = "
             raise SourceError(f"{archive_name} has no {MANIFEST_NAME} at its top level; add it, or upload "
                               "the manifest beside the zip.")
         manifest_name = f"{archive_name}: {MANIFEST_NAME}"
-    return build_dataset(manifest, manifest_name, _in_members(members), out, seed=seed)
+    return manifest, manifest_name, _in_members(members)
 
 
 def build_dataset(manifest: bytes, manifest_name: str, files: FileSource, out: str | Path, *,
