@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from xanes_core.analysis.materials import prepare_material, space_group_from_cif
+from xanes_core.analysis.materials import material_from_dataset, prepare_material, space_group_from_cif
 from xanes_core.analysis.prediction import Predictor
 from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import ElementError, RunError, SpectrumError, XanesError
@@ -70,15 +71,34 @@ def test_files_in_a_real_format_give_the_models_probability(symmetry, demo_small
         assert len(prediction.elements) == len(rows) >= 2
 
 
-def test_contributions_are_leave_one_element_out(symmetry, demo_small):
+def test_contributions_split_spectrum_and_presence(symmetry, demo_small):
+    """delta (leave one element out) = spectrum effect (spectrum made class-neutral, element kept)
+    + presence effect (element removed vs present with the neutral spectrum)."""
     index = int(multi_element_samples(demo_small, 1)[0])
     prediction = symmetry.predict_sample(demo_small, index)
+    p = prediction.p_topological
     assert set(prediction.contributions) == set(prediction.elements)
     for contribution in prediction.contributions.values():
-        assert 0 <= contribution.p_without <= 1
-        assert contribution.delta == pytest.approx(prediction.p_topological - contribution.p_without)
-    assert max(abs(c.delta) for c in prediction.contributions.values()) > 1e-6
+        assert 0 <= contribution.p_without <= 1 and 0 <= contribution.p_neutral <= 1
+        assert contribution.delta == pytest.approx(p - contribution.p_without)
+        assert contribution.spectrum_effect == pytest.approx(p - contribution.p_neutral)
+        assert contribution.presence_effect == pytest.approx(contribution.p_neutral - contribution.p_without)
+        assert contribution.spectrum_effect + contribution.presence_effect == pytest.approx(contribution.delta)
+    assert max(abs(c.spectrum_effect) for c in prediction.contributions.values()) > 1e-6
     assert prediction.contributions_note is None
+
+
+def test_a_class_neutral_spectrum_has_no_spectrum_effect(symmetry, demo_small):
+    """A material whose first spectrum is its element's class-neutral training spectrum: that
+    element's spectrum effect is zero and its whole delta is presence."""
+    index = int(multi_element_samples(demo_small, 1)[0])
+    material = material_from_dataset(demo_small, index)
+    first = material.spectra[0]
+    neutral = symmetry.class_means.neutral()[CHANNELS.index(first.element)]
+    material = replace(material, spectra=(replace(first, mu=neutral), *material.spectra[1:]))
+    contribution = symmetry.predict_material(material, align=False).contributions[first.element]
+    assert contribution.spectrum_effect == pytest.approx(0.0, abs=1e-6)
+    assert contribution.presence_effect == pytest.approx(contribution.delta, abs=1e-6)
 
 
 def test_label_threshold_and_nearest_training_materials(symmetry, demo_small):
@@ -104,7 +124,11 @@ def test_real_fixture_files_predict_with_warnings_listed(core, fixtures_dir):
     assert prediction.spectra["Fe"].mu.shape == (200,) and 0 < prediction.spectra["Co"].coverage <= 1
     json.dumps(prediction.to_dict())
     single = core.predict([read_spectrum(fixtures_dir.joinpath(*MP, "xas.XANES.K.Fe.mp-13.tsv"))])
-    assert single.contributions == {} and "at least two" in single.contributions_note
+    (only,) = single.contributions.values()
+    assert (only.p_without, only.delta, only.presence_effect) == (None, None, None)
+    assert only.spectrum_effect == pytest.approx(single.p_topological - only.p_neutral)
+    assert "only the spectrum effect" in single.contributions_note
+    assert json.loads(json.dumps(single.to_dict()))["contributions"]["Fe"]["delta"] is None
 
 
 def test_space_group_from_cif_and_its_checks(symmetry, fixtures_dir):
@@ -160,6 +184,31 @@ def test_run_threshold_and_a_missing_dataset(runs, fixtures_dir, tmp_path):
     assert prediction.threshold == 0.999 and prediction.label == "trivial"
     assert prediction.nearest == () and any("Nearest training materials unavailable" in w
                                             for w in prediction.warnings)
+
+
+def test_without_dataset_the_cached_class_means_still_split_contributions(runs, fixtures_dir, tmp_path):
+    """The class means are cached in the run folder on first use; a run moved away from its
+    dataset keeps its spectrum effects with them, and without them says why there are none."""
+    Predictor(runs["core"])  # with its dataset: writes class_means.npz
+    files = [read_spectrum(fixtures_dir.joinpath(*MP, "LiCoO2_k_xanes.json")),
+             read_spectrum(fixtures_dir.joinpath(*MP, "xas.XANES.K.Fe.mp-13.tsv"))]
+    for name, keep in (("with-means", True), ("without-means", False)):
+        copy = shutil.copytree(runs["core"], tmp_path / name)
+        config = json.loads((copy / "config.json").read_text())
+        (copy / "config.json").write_text(json.dumps({**config, "dataset": str(tmp_path / "gone")}))
+        if not keep:
+            (copy / "class_means.npz").unlink()
+        predictor = Predictor(copy)
+        prediction = predictor.predict(files)
+        effects = [c.spectrum_effect for c in prediction.contributions.values()]
+        assert all(c.delta is not None for c in prediction.contributions.values())
+        if keep:
+            assert None not in effects and prediction.contributions_note is None
+            assert predictor.attribution(prediction).values.keys() == {"Co", "Fe"}
+        else:
+            assert effects == [None, None] and "unavailable" in prediction.contributions_note
+            with pytest.raises(RunError, match="Attribution over energy is unavailable"):
+                predictor.attribution(prediction)
 
 
 def test_baseline_runs_are_refused(demo_small, demo_small_path, tmp_path):

@@ -66,9 +66,9 @@ def test_prints_one_json_object(run_dir, files, tmp_path):
     assert out["p_topological"] == pytest.approx(expected.p_topological, abs=1e-6)
     assert out["label"] == expected.label
     assert out["elements"] == ["Co", "Fe"] and set(out["contributions"]) == {"Co", "Fe"}
-    for element, contribution in expected.contributions.items():
-        assert out["contributions"][element] == pytest.approx(
-            {"p_without": contribution.p_without, "delta": contribution.delta}, abs=1e-6)
+    for element, contribution in expected.contributions.items():  # the old keys stay, the split is added
+        assert out["contributions"][element] == pytest.approx(contribution.to_dict(), abs=1e-6)
+        assert {"p_without", "delta", "spectrum_effect", "presence_effect"} <= set(out["contributions"][element])
     assert out["space_group"] == 166 and any("has no Fe" in w for w in out["warnings"])
     assert out["nearest"] and out["model"] == "symmetry"
     assert set(out["alignment"]) == set(out["similarity"]) == {"Co", "Fe"}

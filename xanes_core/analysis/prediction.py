@@ -3,7 +3,8 @@
 Flow: spectra (files already read, normalized spectra, or ``(element, energy, mu)`` arrays) ->
 :func:`~xanes_core.io.normalize_for_model` (checks, training scale) -> resampling onto each
 element's grid -> the run's saved standardizer -> the model. One model call scores the material
-and, for the explanation, every copy of it with one element's spectrum removed.
+and, for the explanation, every copy of it with one element removed and with one element's
+spectrum made class-neutral.
 
 Choices (the Predict page and the CLI show their consequences):
 
@@ -17,10 +18,11 @@ Choices (the Predict page and the CLI show their consequences):
 - **Arrays** ``(element, energy, mu)`` are taken as a *computed* K-edge spectrum (kept in its
   scale, like the Materials Project FEFF training spectra); pass a Spectrum read from a file
   for measured data so that it is normalized.
-- **Contributions**: for each element, p(topological) with that element's spectrum removed
-  (the element then counts as absent, as for any material without it) and the difference
-  ``p_topological - p_without``: positive means the spectrum pushes towards topological.
-  With a single element nothing is left after removal, so no contribution is reported.
+- **Contributions** (:mod:`xanes_core.analysis.contributions`): for each element, the effect of
+  its spectrum (replaced by the element's class-neutral mean training spectrum, the element kept
+  present) and the effect of its presence (removed altogether vs present with that neutral
+  spectrum); their sum is the leave-one-out ``delta`` reported alone before. Positive pushes
+  towards topological. :meth:`Predictor.attribution` says where in energy each spectrum pushes.
 - **Nearest training materials**: Euclidean distance in the model's penultimate-layer
   embedding (what its last layer separates), among the run's training materials that contain
   every uploaded element (if none does, those that share the most of them). Needs the run's
@@ -41,6 +43,14 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from xanes_core.analysis.attribution import MaterialAttribution, class_means_for, material_attribution
+from xanes_core.analysis.contributions import (
+    NO_NEUTRAL_NOTE,
+    ONE_ELEMENT_NOTE,
+    Contribution,
+    contributions,
+    variants,
+)
 from xanes_core.analysis.domain import DomainCheck, check_spectra
 from xanes_core.analysis.materials import (
     ElementSpectrum,
@@ -50,6 +60,7 @@ from xanes_core.analysis.materials import (
     prepare_material,
 )
 from xanes_core.analysis.matching import SpectrumLibrary
+from xanes_core.data.class_means import ClassMeans
 from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import channel_index
 from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
@@ -61,14 +72,6 @@ if TYPE_CHECKING:
 
 N_NEAREST = 5
 NEAREST_SPACE = "penultimate-layer embedding of the model (Euclidean), training split"
-
-
-@dataclass(frozen=True)
-class Contribution:
-    """p(topological) without this element's spectrum, and how much the spectrum adds."""
-
-    p_without: float
-    delta: float
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,7 @@ class Prediction:
             "threshold": self.threshold,
             "elements": list(self.elements),
             "space_group": self.space_group,
-            "contributions": {e: {"p_without": c.p_without, "delta": c.delta}
-                              for e, c in self.contributions.items()},
+            "contributions": {e: c.to_dict() for e, c in self.contributions.items()},
             "contributions_note": self.contributions_note,
             "warnings": list(self.warnings),
             "coverage": {e: s.coverage for e, s in self.spectra.items()},
@@ -189,6 +191,7 @@ class Predictor:
         self.data_note: str | None = None
         dataset = self._training_dataset(dataset)
         self.energy_reference = _energy_reference(self.run, dataset)
+        self.class_means, self.class_means_note = _class_means(self.run, dataset)
         if dataset is not None:
             self.neighbours = _TrainingNeighbours(self.run, dataset)
             self.library = SpectrumLibrary(dataset, self.run.splits["train"], means=self.energy_reference.mean)
@@ -241,11 +244,11 @@ class Predictor:
         messages = list(prepared.warnings)
         probabilities, embedding = self._score(entries, prepared.space_group)
         p, threshold = float(probabilities[0]), self.threshold
-        contributions = ({e.element: Contribution(float(q), p - float(q))
-                          for e, q in zip(entries, probabilities[1:])} if len(entries) > 1 else {})
-        note = None if len(entries) > 1 else (
-            "Contributions need at least two elements: removing the only spectrum leaves no input.")
         elements = tuple(e.element for e in entries)
+        parts = contributions(elements, probabilities, self.class_means is not None)
+        notes = [ONE_ELEMENT_NOTE] if len(entries) == 1 else []
+        if self.class_means is None:
+            notes.append(NO_NEUTRAL_NOTE.format(reason=self.class_means_note))
         nearest: tuple[Neighbour, ...] = ()
         space = NEAREST_SPACE
         if self.data_note:
@@ -255,7 +258,7 @@ class Predictor:
         return Prediction(
             p_topological=p, label=CLASS_NAMES[int(p >= threshold)], threshold=threshold,
             elements=elements, space_group=prepared.space_group,
-            contributions=contributions, contributions_note=note, warnings=tuple(messages),
+            contributions=parts, contributions_note=" ".join(notes) or None, warnings=tuple(messages),
             nearest=nearest, spectra={e.element: e for e in entries},
             run_dir=str(self.run.run_dir), model=self.model_type, nearest_space=space,
             alignment=prepared.check.alignment, similarity=prepared.check.similarity,
@@ -285,18 +288,21 @@ class Predictor:
         X = pack_rows(spectra, channels, row_sample, len(entries), groups)
         return self.run.classifier.predict_proba(X)[:, 1]
 
+    def attribution(self, prediction: Prediction) -> MaterialAttribution:
+        """Where in energy each spectrum of a prediction pushes (integrated gradients from the
+        class-neutral spectra, :mod:`xanes_core.analysis.attribution`); RunError without class means."""
+        if self.class_means is None:
+            raise RunError(f"Attribution over energy is unavailable for this run: {self.class_means_note}")
+        space_group = prediction.space_group if self.needs_space_group else None
+        return material_attribution(self.run.classifier, list(prediction.spectra.values()), space_group,
+                                    self.class_means)
+
     def _score(self, entries: Sequence[ElementSpectrum],
                space_group: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities of [the material, the material without element 1, ...] in one batch,
-        and the material's embedding."""
-        channels = np.array([channel_index(e.element) for e in entries], dtype=np.int64)
-        spectra = np.stack([e.mu for e in entries])
-        n = len(entries)
-        variants = [np.arange(n)] + ([np.delete(np.arange(n), k) for k in range(n)] if n > 1 else [])
-        picked = np.concatenate(variants)
-        row_sample = np.repeat(np.arange(len(variants)), [v.size for v in variants])
-        groups = None if space_group is None else np.full(len(variants), space_group)
-        X = pack_rows(spectra[picked], channels[picked], row_sample, len(variants), groups)
+        """Probabilities of the material and of its variants (:func:`~xanes_core.analysis.contributions.variants`)
+        in one batch, and the material's embedding."""
+        neutral = self.class_means.neutral() if self.class_means is not None else None
+        X = variants(np.stack([e.mu for e in entries]), [e.element for e in entries], space_group, neutral)
         probabilities, embedding = self.run.classifier.predict_with_embedding(X)
         return probabilities, embedding[0]
 
@@ -324,3 +330,11 @@ def _energy_reference(run: "LoadedRun", dataset: XanesDataset | None) -> EnergyR
         return EnergyReference(mean=standardizer.mean, count=standardizer.fitted.astype(np.int64),
                                threshold=np.full(len(standardizer.fitted), np.nan, dtype=np.float32),
                                pooled_threshold=float("nan"))
+
+
+def _class_means(run: "LoadedRun", dataset: XanesDataset | None) -> tuple[ClassMeans | None, str]:
+    """The run's class means (cached in its folder, or from its dataset), or None and why not."""
+    try:
+        return class_means_for(run, dataset), ""
+    except (DatasetError, RunError) as exc:
+        return None, str(exc).rstrip(".")

@@ -1,6 +1,7 @@
 """`python -m xanes_core ...`: the parser assembled from the command groups, and the one runner.
 
-Each group module (:mod:`.data`, :mod:`.sources`, :mod:`.spectra`, :mod:`.learn`, :mod:`.bench`)
+Each group module (:mod:`.data`, :mod:`.sources`, :mod:`.spectra`, :mod:`.learn`, :mod:`.explain`,
+:mod:`.tune`, :mod:`.bench`)
 registers its sub-commands; a handler returns the JSON object to print (or, for a command that
 prints its own output, an exit code). A problem the user can fix (XanesError, or argparse's own
 usage errors) is one line on stderr with exit code 2; anything unexpected is one line saying
@@ -29,11 +30,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from xanes_core.atomic import write_text
-from xanes_core.cli import bench, data, learn, sources, spectra, tune
+from xanes_core.cli import bench, data, explain, learn, sources, spectra, tune
 from xanes_core.errors import XanesError
 from xanes_core.paths import logs_root
 
-GROUPS = (data, sources, spectra, learn, tune, bench)
+GROUPS = (data, sources, spectra, learn, explain, tune, bench)
 LIBRARY_LOG = "libraries.log"
 
 
