@@ -18,7 +18,10 @@ import streamlit as st
 
 from pages import common, predict_upload
 from xanes_core.analysis.alignment import on_grid
+from xanes_core.analysis.attribution import MaterialAttribution
 from xanes_core.analysis.batch import predict_archive
+from xanes_core.analysis.contributions import DEFINITIONS as CONTRIBUTION_DEFINITIONS
+from xanes_core.analysis.indicators import signal_ranges
 from xanes_core.analysis.materials import (
     ElementSpectrum,
     MaterialInput,
@@ -34,6 +37,7 @@ from xanes_core.learn import runs
 from xanes_core.learn.binding import STATE_LABELS
 from xanes_core.learn.config import BASELINE_TYPES, CNN_TYPES, TrainingConfig
 from xanes_core.paths import datasets_root
+from xanes_core.viz import attribution as attribution_figures
 from xanes_core.viz import prediction as prediction_figures
 
 SOURCES = ("Material from the dataset", "Upload spectrum files", "Batch: zip + manifest")
@@ -50,8 +54,11 @@ TRUST_NOTE = ("Similarity: smoothed correlation with the nearest training spectr
               "Below the element's threshold (the 1st percentile of the training spectra's own nearest-neighbour "
               "similarity) the spectrum lies outside what the model was trained on.")
 N_MATCHES = 5
-CONTRIBUTION_NOTE = ("Each bar is p(topological) with every spectrum minus p(topological) with that element's "
-                     "spectrum removed (the element then counts as absent): positive values push towards topological.")
+ATTRIBUTION_NOTE = ("Integrated gradients from the class-neutral spectra (elements and space group kept): red where "
+                    "this spectrum pushes towards topological, blue towards trivial, in p(topological) per grid point; "
+                    "over all elements they add up to the spectra's whole effect. Dotted: the element's mean "
+                    "training spectrum of each class. Energies relative to E0 of the element's class-neutral "
+                    "training spectrum (the tabulated K edge where that edge is not on the grid).")
 
 
 @st.cache_resource(show_spinner="Loading the model and its training-set embedding…", max_entries=4)
@@ -197,14 +204,12 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: E
                                                                 trusted), "predict_probability", loaded)
     _show_trust(prediction, reference)
     st.subheader("Contribution of each element")
-    if prediction.contributions:
-        st.caption(CONTRIBUTION_NOTE)
-        common.show_figure(prediction_figures.contribution_bars(prediction.contributions), "predict_contributions", loaded)
-        table = pd.DataFrame([{"element": e, "p_without": c.p_without, "delta": c.delta}
-                              for e, c in prediction.contributions.items()])
-        common.download_csv(table, "predict_contributions", loaded, label="Download contributions as CSV")
-    else:
+    st.caption(CONTRIBUTION_DEFINITIONS)
+    if prediction.contributions_note:
         st.caption(prediction.contributions_note)
+    common.show_figure(prediction_figures.contribution_bars(prediction.contributions), "predict_contributions", loaded)
+    table = pd.DataFrame([{"element": e, **c.to_dict()} for e, c in prediction.contributions.items()])
+    common.download_csv(table, "predict_contributions", loaded, label="Download contributions as CSV")
     st.subheader("Nearest training materials")
     if prediction.nearest:
         st.caption(f"Distance in the {prediction.nearest_space}.")
@@ -212,6 +217,34 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: E
                                "space_group": n.space_group, "distance": n.distance} for n in prediction.nearest])
         st.dataframe(table, hide_index=True, column_config={"distance": st.column_config.NumberColumn(format="%.3f")})
         common.download_csv(table, "predict_nearest", loaded, label="Download nearest materials as CSV")
+
+
+@st.cache_data(show_spinner="Attributing the prediction over energy…", max_entries=64)
+def _sample_attribution(run_dir: str, dataset_key: str, sample: int, _predictor: Predictor,
+                        _prediction: Prediction) -> MaterialAttribution:
+    return _predictor.attribution(_prediction)
+
+
+def _show_attribution(loaded: common.Loaded, predictor: Predictor, prediction: Prediction, sample: int | None) -> None:
+    """Where in energy each spectrum pushes; demo dataset materials with the generator's ranges shaded."""
+    st.subheader("Where in energy the spectra push")
+    if predictor.class_means is None:
+        st.info(f"Not available for this run: {predictor.class_means_note}.", icon=":material/info:")
+        return
+    result = (_sample_attribution(str(predictor.run.run_dir), loaded.key, sample, predictor, prediction)
+              if sample is not None else predictor.attribution(prediction))
+    st.caption(f"{ATTRIBUTION_NOTE} Here: {result.p:.3f} with these spectra, {result.p_neutral:.3f} with class-neutral "
+               "ones.")
+    demo = sample is not None and loaded.dataset.is_demo
+    elements = list(prediction.spectra)
+    for start in range(0, len(elements), 2):
+        for column, element in zip(st.columns(2), elements[start:start + 2]):
+            entry = prediction.spectra[element]
+            fig = attribution_figures.material_attribution_figure(
+                element, entry.mu, result.values[element], predictor.class_means, entry.name,
+                signal_ranges(element, demo))
+            with column:
+                common.show_figure(fig, f"predict_attribution_{element}", loaded)
 
 
 def _show_trust(prediction: Prediction, reference: EnergyReference) -> None:
@@ -321,6 +354,8 @@ if material is not None:
         st.warning(message, icon=":material/warning:")
     if prediction is not None:
         _show_prediction(loaded, prediction, predictor.energy_reference)
+        with common.user_errors():
+            _show_attribution(loaded, predictor, prediction, sample)
     _show_spectra(loaded, prediction.spectra.values() if prediction else material.spectra)
     if sample is None:
         with common.user_errors():

@@ -106,8 +106,12 @@ def test_dataset_material_predicts_with_evidence(page: AppTest) -> None:
     assert all("elements" not in option for option in page.selectbox(key="predict_run").options)
     first = _probability(page)
     assert 0.0 <= first <= 1.0
-    # gauge, contributions (the default material has several elements), one figure per element
-    assert len(page.get("plotly_chart")) >= 4
+    # gauge, contributions (the default material has several elements), per element its attribution
+    # over energy and its spectrum against the training data
+    n_elements = len(_trust_table(page))
+    assert len(page.get("plotly_chart")) >= 2 + 2 * n_elements
+    assert "Where in energy the spectra push" in [h.value for h in page.subheader]
+    assert "with class-neutral ones" in " ".join(c.value for c in page.caption)
     assert len(page.dataframe) == 2 and len(page.dataframe[1].value) == 5  # trust table, nearest materials
     trust = _trust_table(page)
     assert len(trust) >= 2 and (trust["shift_ev"] == 0).all()  # dataset materials are not moved
@@ -143,6 +147,9 @@ def test_a_run_whose_dataset_was_rebuilt_is_marked_and_lists_no_neighbours(chang
     assert any("not the version run before-rebuild was trained on" in w.value for w in page.warning)
     assert "Nearest training materials" in [h.value for h in page.subheader]  # the page got a prediction
     assert not any("distance" in d.value.columns for d in page.dataframe)  # but no neighbours from the rebuild
+    # nor class-neutral spectra: no spectrum effects, no attribution, each said in one line
+    assert any("Spectrum and presence effects need" in c.value for c in page.caption)
+    assert any(i.value.startswith("Not available for this run: ") for i in page.info)
 
 
 def test_uploaded_file_with_a_space_group_predicts(page: AppTest, fixtures_dir: Path) -> None:
@@ -153,7 +160,9 @@ def test_uploaded_file_with_a_space_group_predicts(page: AppTest, fixtures_dir: 
     page.number_input(key="predict_sg").set_value(166).run()
     assert_clean(page)
     assert 0.0 <= _probability(page) <= 1.0
-    assert "Contributions need at least two elements" in " ".join(c.value for c in page.caption)
+    captions = " ".join(c.value for c in page.caption)
+    assert "only the spectrum effect is given" in captions and "Spectrum effect: p(topological) minus" in captions
+    assert "Where in energy the spectra push" in [h.value for h in page.subheader]  # the upload's attribution
 
 
 def test_space_group_from_a_cif(page: AppTest, fixtures_dir: Path) -> None:

@@ -24,8 +24,15 @@ def test_sample_material_and_its_figures(demo_small) -> None:
     fig = prediction_figures.spectrum_vs_training(entry, bands)
     assert fig.data[-1].name.startswith(entry.name) and fig.layout.xaxis.title.text == "Energy (eV)"
     assert ("% of the grid" in fig.data[-1].name) == (entry.coverage < 0.999)  # demo spectra have FEFF windows
-    bars = prediction_figures.contribution_bars({"Se": Contribution(0.4, 0.2), "Bi": Contribution(0.7, -0.1)})
-    assert list(bars.data[0].y) == ["Se", "Bi"] and list(bars.data[0].x) == [0.2, -0.1]
+    bars = prediction_figures.contribution_bars({"Se": Contribution(0.4, 0.2, 0.5, 0.1, 0.1),
+                                                 "Bi": Contribution(0.7, -0.1, 0.65, -0.05, -0.05)})
+    assert [t.name.split(" ")[0] for t in bars.data] == ["spectrum", "presence", "both"]
+    assert list(bars.data[0].y) == ["Se", "Bi"] and list(bars.data[0].x) == [0.1, -0.05]
+    assert list(bars.data[2].x) == [0.2, -0.1]  # the leave-one-out delta: their sum
+    single = prediction_figures.contribution_bars({"Fe": Contribution(None, None, 0.3, 0.2, None)})
+    assert [t.name for t in single.data] == ["spectrum (vs class-neutral spectrum)"]
+    no_means = prediction_figures.contribution_bars({"Se": Contribution(0.4, 0.2), "Bi": Contribution(0.7, -0.1)})
+    assert [t.name for t in no_means.data] == ["both (leave-one-out)"]
     assert prediction_figures.probability_gauge(0.7, 0.5).data[0].value == 0.7
 
 

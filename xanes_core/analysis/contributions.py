@@ -29,6 +29,10 @@ import numpy as np
 from xanes_core.data.elements import channel_index
 from xanes_core.learn.features import pack_rows
 
+DEFINITIONS = ("Spectrum effect: p(topological) minus p(topological) with this element's spectrum replaced by its "
+               "class-neutral mean training spectrum (the average of the topological and the trivial mean), "
+               "the element kept present. Presence effect: that p minus p(topological) with the element removed "
+               "altogether. Their sum is the leave-one-out Δp. Positive pushes towards topological.")
 ONE_ELEMENT_NOTE = ("With one element, removing it leaves no input: only the spectrum effect is given "
                     "(presence effect and leave-one-out need a second element).")
 NO_NEUTRAL_NOTE = ("Spectrum and presence effects need the run's class-neutral training spectra, which are "

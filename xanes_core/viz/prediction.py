@@ -21,7 +21,7 @@ from xanes_core.analysis.prediction import Contribution
 from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS, k_edge_energy
 from xanes_core.io import NormalizedSpectrum
-from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout
+from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout, legend_below
 
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 _BAND_FILL = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}
@@ -122,20 +122,35 @@ def probability_gauge(p_topological: float, threshold: float, trusted: bool = Tr
                         f"(trivial below, topological above){note}", 170)
 
 
+_EFFECTS = (("spectrum_effect", "spectrum (vs class-neutral spectrum)", "#6c3483"),
+            ("presence_effect", "presence (vs element absent)", "#b2babb"),
+            ("delta", "both (leave-one-out)", "#17202a"))
+
+
 def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
-    """Each element's delta (p with all spectra minus p without this one), by channel order."""
+    """Per element (channel order) the effect of its spectrum and of its presence as bars, and
+    their sum, the leave-one-out delta, as a marker (:mod:`xanes_core.analysis.contributions`).
+    Effects a prediction lacks (one element: presence; no class means: both) are not drawn."""
     elements = sorted(contributions, key=CHANNELS.index)
-    deltas = [contributions[e].delta for e in elements]
-    fig = go.Figure(go.Bar(
-        x=deltas, y=elements, orientation="h",
-        marker_color=[CLASS_COLORS[int(d > 0)] for d in deltas],
-        customdata=[contributions[e].p_without for e in elements],
-        hovertemplate="%{y}: Δp = %{x:+.3f}<br>p without %{y} = %{customdata:.3f}<extra></extra>",
-    ))
+    fig = go.Figure()
+    for name, label, colour in _EFFECTS:
+        values = [getattr(contributions[e], name) for e in elements]
+        if all(v is None for v in values):
+            continue
+        hover = "%{y}: Δp = %{x:+.3f}<extra>" + label + "</extra>"
+        if name == "delta":
+            fig.add_trace(go.Scatter(x=values, y=elements, mode="markers", name=label, hovertemplate=hover,
+                                     marker=dict(symbol="diamond", size=11, color=colour)))
+        else:
+            fig.add_trace(go.Bar(x=values, y=elements, orientation="h", name=label, marker_color=colour,
+                                 hovertemplate=hover))
     fig.add_vline(x=0, line=dict(color="#566573", width=1))
-    fig.update_xaxes(title="Δ p(topological) from this element's spectrum", tickformat="+.2f", zeroline=False)
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(title="Δ p(topological): ← towards trivial · towards topological →", tickformat="+.2f",
+                     zeroline=False)
     fig.update_yaxes(title="Absorbing element", autorange="reversed")
-    return base_layout(fig, "Contribution of each element", 180 + 40 * len(elements))
+    return legend_below(base_layout(fig, "Contribution of each element: its spectrum and its presence",
+                                    200 + 50 * len(elements)))
 
 
 def matches_overlay(element: str, energy: np.ndarray, query: np.ndarray, name: str,
