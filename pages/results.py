@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, results_indicators
 from xanes_core.errors import RunError
 from xanes_core.learn import operating_point, runs
 from xanes_core.learn.binding import STATE_LABELS, dataset_binding
@@ -267,6 +267,7 @@ def _show(run_dir: str, other: str, loaded: common.Loaded) -> None:
     views = {"Per class": lambda: _summary_tab(run, loaded), "Per element": lambda: _element_tab(run, loaded),
              "ROC and PR": lambda: _curves_tab(shown, loaded), "Decision boundary": lambda: _projection_tab(run, loaded),
              "Training history": lambda: _history_tab(run, loaded), "Compare runs": lambda: _compare_tab(shown, loaded),
+             "Spectral indicators": lambda: results_indicators.indicators_tab(run, loaded),
              "Configuration": lambda: _about_tab(run, loaded)}
     for tab, view in zip(st.tabs(list(views)), views.values()):
         with tab:

@@ -72,6 +72,7 @@ def test_baseline_run_has_no_history_but_every_other_section(page: AppTest) -> N
     assert_clean(page)
     assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1
     assert any("fitted in one step" in i.value for i in page.info)
+    assert any("svm baseline: attribution over energy needs a CNN run" in i.value for i in page.info)
 
 
 def test_two_runs_side_by_side(page: AppTest) -> None:
@@ -140,3 +141,26 @@ def test_a_run_whose_dataset_was_rebuilt_shows_its_own_provenance(changed_cache:
     provenance = next(d.value for d in page.dataframe if list(d.value.columns) == ["field", "value"])
     seed = provenance.loc[provenance["field"] == "seed", "value"].tolist()
     assert seed == ["1"]  # the data it learned from, not the seed-2 rebuild now in the folder
+
+
+def test_spectral_indicators_are_computed_on_request_then_read(page: AppTest, trained: Path) -> None:
+    """Without attribution data the tab says how to make it; its button computes and caches it in
+    the run folder; then the periodic table, one element's figure and the summary table show."""
+    cached = trained / "runs" / "symmetry" / "attribution-test.npz"
+    cached.unlink(missing_ok=True)
+    try:
+        choose(page, "results_run", "symmetry")
+        assert any("has no attribution data for its test split yet" in i.value for i in page.info)
+        charts = len(page.get("plotly_chart"))
+        page.button(key="results_attribute").click().run()
+        assert_clean(page)
+        assert cached.is_file()
+        assert len(page.get("plotly_chart")) == charts + 2  # the periodic table and one element
+        summary = next(d.value for d in page.dataframe if "top ranges (eV)" in d.value.columns)
+        assert "informative share" in summary.columns  # the demo: its ground truth is compared
+        box = page.selectbox(key="results_attribution_element")
+        assert box.options[0].startswith("O ")  # the most frequent element first
+        box.select_index(1).run()
+        assert_clean(page)
+    finally:
+        cached.unlink(missing_ok=True)

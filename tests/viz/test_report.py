@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.viz.attribution_data import synthetic_attribution
+from xanes_core.analysis.attribution import attribution_path
 from xanes_core.cli import main
+from xanes_core.data.class_means import CLASS_MEANS_FILE
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import CHANNELS, N_CHANNELS
 from xanes_core.errors import RunError
@@ -17,7 +20,7 @@ from xanes_core.learn import runs
 from xanes_core.learn.binding import record_dataset
 from xanes_core.learn.evaluation import evaluate_predictions
 from xanes_core.learn.run_settings import update_settings
-from xanes_core.viz.report import build_report
+from xanes_core.viz.report import REPORT_ELEMENTS, build_report
 
 
 def make_run(folder: Path, dataset: Path, model: str, seed: int, history: bool = True) -> Path:
@@ -114,3 +117,27 @@ def test_report_cli_writes_the_file(run_pair, tmp_path, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["report"] == str(out)
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_report_shows_the_cached_attribution_or_says_how_to_make_it(run_pair, demo_small_path, demo_small,
+                                                                    tmp_path) -> None:
+    cnn = make_run(tmp_path / "explained", demo_small_path, "symmetry", 4)
+    before = build_report(cnn)
+    assert "No attribution data in run explained yet: `python -m xanes_core attribute RUN_DIR`" in before
+    attribution, means = synthetic_attribution(demo_small)
+    attribution.save(attribution_path(cnn, "test"))
+    means.save(cnn / CLASS_MEANS_FILE)
+    html = build_report(cnn)
+    section = html[html.index("Spectral indicators: where in energy"):html.index("Configuration, data and software")]
+    shown = min(REPORT_ELEMENTS, int((demo_small.metadata.iloc[demo_small.split_indices("test")]["elements"]
+                                      .explode().nunique())))
+    assert section.count('class="plotly-graph-div"') == 1 + shown  # the periodic table and the elements
+    assert "How spectrally informative is each element" in section and "top ranges (eV)" in section
+    assert "Completeness: within 0.0040" in section
+    assert str(tmp_path) not in html and str(demo_small_path) not in html
+    table = section[section.index("<th>element</th>"):]
+    assert table[:table.index("</tr>")].count("<th>") <= 7  # fits A4 portrait
+    (cnn / "attribution-test.npz").write_bytes(b"broken")
+    damaged = build_report(cnn)
+    assert "explained/attribution-test.npz is damaged" in damaged and str(tmp_path) not in damaged
+    assert "svm baseline: attribution over energy needs a CNN run" in build_report(run_pair[1])

@@ -193,6 +193,13 @@ def read_split_attribution(run_dir: str | Path, split: str = "test") -> SplitAtt
     return SplitAttribution.load(path)
 
 
+def read_explained(run_dir: str | Path, split: str = "test") -> tuple[SplitAttribution, ClassMeans]:
+    """A split's cached attribution and the run's class means: no model, no dataset (report,
+    Results page). AttributionMissing when the split has not been attributed yet."""
+    attribution = read_split_attribution(run_dir, split)
+    return attribution, ClassMeans.load(Path(run_dir) / CLASS_MEANS_FILE)
+
+
 def split_attribution(run_dir: str | Path, split: str = "test", dataset: XanesDataset | None = None,
                       steps: int = STEPS) -> SplitAttribution:
     """The split's attribution: cached, or computed (the run's model and dataset loaded) and cached."""

@@ -143,3 +143,19 @@ def informative_values(attribution: SplitAttribution) -> tuple[dict[str, float],
     present = [e for e in CHANNELS if attribution.n_spectra(e) > 0]
     return ({e: float(attribution.mass_per_spectrum(e)) for e in present},
             {e: attribution.n_spectra(e) for e in present})
+
+
+def indicator_table(indicators: dict[str, ElementIndicator]) -> pd.DataFrame:
+    """One row per element for pages and the report, most informative first; ranges as text."""
+    rows = [{"element": i.element, "spectra": i.n_spectra, "|attribution| per spectrum": i.mass_per_spectrum,
+             "E0 reference (eV)": i.e0_ev, "top ranges (eV)": "; ".join(f"{low:,.1f}-{high:,.1f}"
+                                                                        for low, high in i.top_ranges_ev),
+             "informative share": i.informative_share, "grid share": i.grid_share,
+             "density ratio": i.density_ratio}
+            for i in indicators.values()]
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    if table["informative share"].isna().all():  # not the demo: no ground truth to compare with
+        table = table.drop(columns=["informative share", "grid share", "density ratio"])
+    return table.sort_values("|attribution| per spectrum", ascending=False, ignore_index=True)

@@ -26,6 +26,11 @@ from xanes_core.viz.periodic_table import Scale, periodic_table, truncated
 from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, base_layout, legend_below
 
 ATTRIBUTION_AXIS = "Attribution (Δp per point)"
+METHOD_NOTE = ("Integrated gradients of p(topological) from each element's class-neutral mean training spectrum "
+               "(the average of its topological and trivial means; elements and space group kept). Up: the spectra "
+               "push towards topological; down: towards trivial (mean per true class, energies relative to the "
+               "element's E0 reference). The periodic table shows how spectrally informative each element is: "
+               "absolute attribution per spectrum of it.")
 _RANGE_FILL = {True: "rgba(39,174,96,0.12)", False: "rgba(127,140,141,0.15)"}
 _MATERIAL_COLOR = "#17202a"
 

@@ -23,9 +23,11 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from xanes_core.analysis.attribution import AttributionMissing, check_attributable, read_explained
+from xanes_core.analysis.indicators import element_indicators, indicator_table, informative_values, signal_ranges
 from xanes_core.atomic import write_text
 from xanes_core.data.browse import element_count_table
-from xanes_core.errors import XanesError
+from xanes_core.errors import RunError, XanesError
 from xanes_core.learn.operating_point import RULES
 from xanes_core.learn.results import (
     METRIC_NAMES,
@@ -43,6 +45,7 @@ from xanes_core.learn.results import (
     topological_prevalence,
 )
 from xanes_core.learn.runs import load_run_dataset
+from xanes_core.viz import attribution as attribution_figures
 from xanes_core.viz import results as result_figures
 from xanes_core.viz.style import DEMO_LABEL, label_demo
 
@@ -76,6 +79,7 @@ _HEADLINE = (("balanced accuracy", "Balanced accuracy"), ("topological recall", 
              ("topological precision", "Topological precision"), ("trivial recall", "Trivial recall"),
              ("trivial precision", "Trivial precision"), ("ROC AUC", "ROC AUC"))
 _ABSOLUTE_PATH = re.compile(r"^(/|[A-Za-z]:[\\/]|~)")
+REPORT_ELEMENTS = 6  # attribution figures in a report: the elements with the most test spectra
 
 
 def _table(frame: pd.DataFrame, text: bool = False) -> str:
@@ -179,6 +183,29 @@ def _history(run: RunResults) -> list[Block]:
     return [result_figures.history_curves(run.history, "loss"), result_figures.history_curves(run.history, "accuracy")]
 
 
+def _indicators(run: RunResults) -> list[Block]:
+    """The test split's attribution over energy, when the run folder holds it (never computed here:
+    a report loads no model)."""
+    try:
+        check_attributable(run)
+        attribution, means = read_explained(run.run_dir, "test")
+    except AttributionMissing:
+        return [_p(f"No attribution data in run {run.run_id} yet: `python -m xanes_core attribute RUN_DIR` (this "
+                   "run's folder) or the Results page's Spectral indicators tab computes it; the report then shows it.")]
+    except RunError as exc:
+        return [_p(_without_dataset_path(str(exc).replace(str(run.run_dir), run.run_id), run))]
+    indicators = element_indicators(attribution, means)
+    values, support = informative_values(attribution)
+    shown = sorted(indicators, key=lambda e: -indicators[e].n_spectra)[:REPORT_ELEMENTS]
+    return [_p(attribution_figures.METHOD_NOTE + f" Completeness: within {attribution.completeness_error:.4f} of the spectra's "
+               f"effect on average (mean effect {attribution.spectra_effect:.3f})."),
+            attribution_figures.informative_periodic_table(values, support, "test"),
+            _table(indicator_table(indicators).drop(columns=["E0 reference (eV)", "grid share"], errors="ignore")),
+            _p(f"The {len(shown)} elements with the most test spectra:"),
+            *(attribution_figures.split_attribution_figure(attribution, means, e, signal_ranges(e, attribution.is_demo))
+              for e in shown)]
+
+
 def _comparison(runs: Sequence[RunResults]) -> list[Block]:
     table = comparison_table(list(runs))
     return [_table(table), result_figures.comparison_bars(table)]
@@ -233,6 +260,7 @@ def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
         ("ROC and precision-recall curves", _curves([run, *others])),
         ("Decision boundary in two dimensions (paper Fig. 3d)", _projection(run)),
         ("Training history (paper Fig. S4d-e)", _history(run)),
+        ("Spectral indicators: where in energy the spectra push (test split)", _indicators(run)),
     ]
     if others:
         sections.append(("Runs compared", _comparison([run, *others])))
