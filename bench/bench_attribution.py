@@ -20,21 +20,17 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from timing import best_of
+from timing import best_of, demo_run
 
 from xanes_core.analysis.attribution import attribute_split, class_means_for
 from xanes_core.analysis.indicators import element_indicators
 from xanes_core.analysis.prediction import Predictor
-from xanes_core.data.demo import generate_demo
-from xanes_core.learn.config import TrainingConfig
 from xanes_core.learn.features import pack
 from xanes_core.learn.runs import load_run
-from xanes_core.learn.training import Trainer
 
 STEPS = 32
 
@@ -46,19 +42,14 @@ def _timed(function) -> tuple[float, float, object]:
 
 
 def measure(root: Path) -> dict[str, object]:
-    dataset = generate_demo()
-    dataset.save(root / "demo")
-    config = TrainingConfig(dataset=str(root / "demo"), model="symmetry", epochs=2, augment=False)
-    final = Trainer(config, out=root / "run", dataset=dataset).start().join()
-    if final.status != "completed":
-        sys.exit(f"training failed: {final.message}")
-    run = load_run(root / "run")
+    dataset, run_dir = demo_run(root, epochs=2)
+    run = load_run(run_dir)
     means = class_means_for(run, dataset)
     X = pack(dataset, run.splits["test"])
     reference = best_of(lambda: run.classifier.predict_proba(X), repeat=3)
     attempts = [_timed(lambda: attribute_split(run, dataset, "test", means, STEPS)) for _ in range(2)]
     wall, cpu, attribution = min(attempts, key=lambda t: t[0])
-    predictor = Predictor(root / "run", dataset=dataset)
+    predictor = Predictor(run_dir, dataset=dataset)
     sizes = dataset.metadata["elements"].map(len).to_numpy()
     sample = next(int(i) for i in run.splits["test"] if sizes[i] == 3)
     prediction = predictor.predict_sample(dataset, sample)

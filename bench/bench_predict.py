@@ -17,21 +17,18 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import demo_run
 
 from xanes_core.analysis.prediction import Predictor
-from xanes_core.data.demo import generate_demo
 from xanes_core.data.elements import channel_index
 from xanes_core.io import read_spectrum
 from xanes_core.learn.architecture import model_inputs
-from xanes_core.learn.config import TrainingConfig
 from xanes_core.learn.features import pack_rows, standardize
-from xanes_core.learn.training import Trainer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "spectra"
 FILES = {"computed_mp_json": [FIXTURES / "mp" / "LiCoO2_k_xanes.json"],
@@ -52,15 +49,10 @@ def median_ms(function, repeat: int = REPEAT) -> float:
 
 
 def measure(root: Path) -> dict[str, object]:
-    dataset = generate_demo()
-    dataset.save(root / "demo")
-    config = TrainingConfig(dataset=str(root / "demo"), model="symmetry", epochs=1, augment=False)
-    final = Trainer(config, out=root / "run", dataset=dataset).start().join()
-    if final.status != "completed":
-        sys.exit(f"training failed: {final.message}")
+    dataset, run_dir = demo_run(root, epochs=1)
 
     start = time.perf_counter()
-    predictor = Predictor(root / "run", dataset=dataset)
+    predictor = Predictor(run_dir, dataset=dataset)
     load_s = time.perf_counter() - start
 
     def predict(paths: list[Path]) -> None:

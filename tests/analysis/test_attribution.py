@@ -18,7 +18,11 @@ from xanes_core.analysis.attribution import (
     read_split_attribution,
     split_attribution,
 )
-from xanes_core.analysis.indicators import demo_signal_masks, element_indicators, top_ranges
+from xanes_core.analysis.indicators import (
+    demo_signal_masks,
+    element_indicators,
+    top_ranges,
+)
 from xanes_core.analysis.materials import material_from_dataset
 from xanes_core.data.class_means import ClassMeans
 from xanes_core.data.elements import CHANNELS, energy_grid

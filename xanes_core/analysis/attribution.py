@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from xanes_core.data.class_means import CLASS_MEANS_FILE, CLASSES, ClassMeans
+from xanes_core.data.class_means import CLASS_MEANS_FILE, ClassMeans
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import GRID_POINTS, N_CHANNELS, channel_index, energy_grid
 from xanes_core.data.preprocess import load_channel_arrays, save_channel_arrays
@@ -203,7 +203,12 @@ def read_explained(run_dir: str | Path, split: str = "test") -> tuple[SplitAttri
 def split_attribution(run_dir: str | Path, split: str = "test", dataset: XanesDataset | None = None,
                       steps: int = STEPS) -> SplitAttribution:
     """The split's attribution: cached, or computed (the run's model and dataset loaded) and cached."""
-    from xanes_core.learn.runs import check_run_dataset, load_run, load_run_dataset, read_run
+    from xanes_core.learn.runs import (
+        check_run_dataset,
+        load_run,
+        load_run_dataset,
+        read_run,
+    )
 
     check_attributable(read_run(run_dir))
     try:

@@ -23,7 +23,12 @@ from xanes_core.data.dataset import CLASS_NAMES
 from xanes_core.data.demo import EnergyRange
 from xanes_core.data.elements import CHANNELS, energy_grid, k_edge_energy
 from xanes_core.viz.periodic_table import Scale, periodic_table, truncated
-from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, base_layout, legend_below
+from xanes_core.viz.style import (
+    ABSORPTION_AXIS,
+    CLASS_COLORS,
+    base_layout,
+    legend_below,
+)
 
 ATTRIBUTION_AXIS = "Attribution (Δp per point)"
 METHOD_NOTE = ("Integrated gradients of p(topological) from each element's class-neutral mean training spectrum "
