@@ -163,3 +163,10 @@ def test_the_job_waits_for_a_training_of_the_same_process(demo_tiny_path):
     finally:
         turns.release_turn(holder)
     assert job.join(300).status == "completed"
+
+
+def test_the_classifier_and_the_config_default_to_the_same_chosen_settings():
+    """Both carry the defaults the search chose (BENCHMARKS.md); they must not drift apart."""
+    from xanes_core.learn.classifiers import CNNClassifier
+
+    assert CNNClassifier().get_params() == TrainingConfig(dataset="d").classifier().get_params()

@@ -1,14 +1,12 @@
 """The CNN's architecture (core and symmetry variants) over the sparse element encoder.
 
-Departure from the paper (documented): the paper flattens the 81 slots' convolution features
-straight into its two dense layers. Here a per-slot dense layer (8 ReLU units, weights shared
-by all elements, i.e. a width-1 convolution across the slot axis, L2 on its kernel) comes
-first, so the larger dense layer sees 81 x 8 instead of 81 x 24 slot values. On the demo data
-the plain flatten overfits within one or two epochs (validation loss rising while balanced
-accuracy still improves) and ends ~3 points short of the Bayes rule; with the shared slot layer
-(and dropout 0.5, L2 1e-3, label smoothing 0.1 in training) the gap is ~2.4 points for seeds 0
-and 1. ``slot_units=0`` restores the paper's plain flatten; the two dense layers after the
-encoder, dropout on the larger, and the symmetry branch are unchanged.
+Optional departure from the paper: ``ModelConfig.slot_units > 0`` puts a per-slot dense layer
+(ReLU units, weights shared by all elements, i.e. a width-1 convolution across the slot axis,
+L2 on its kernel) before the flatten, so the larger dense layer sees 81 x slot_units values
+instead of 81 x the convolution features. The default is 0, the paper's plain flatten: the
+search on the demo's validation split (BENCHMARKS.md, "How the defaults were chosen") found
+the best configuration without it. The two dense layers after the encoder, dropout on the
+larger, and the symmetry branch are as in the paper.
 
 Model inputs (see :func:`model_inputs`), all with the samples as first axis so that Keras can
 split batches across GPUs (MirroredStrategy) and ``Model.predict`` accepts plain arrays:

@@ -3,14 +3,14 @@
 
 ``X`` is packed materials (:mod:`xanes_core.learn.features`). ``fit`` runs the paper's recipe
 on exactly the ``X`` it is given: a per-element standardizer fitted on it, +/-1 eV shifted
-copies (x3, ``augment``), class x element-rarity sample weights (:mod:`xanes_core.data.weights`,
-unless ``sample_weight`` is given or ``weighting=None``), Adam + binary cross-entropy with label
-smoothing, early stopping on the weighted validation loss with the best weights restored. The
+copies (x3, ``augment``), sample weights (:mod:`xanes_core.data.weights`; ``weighting="class"``,
+the default: class balance; ``"paper"``: class x element rarity; ``None`` or ``sample_weight``:
+none or the caller's), Adam + binary cross-entropy with optional label smoothing, early stopping on the weighted validation loss with the best weights restored. The
 validation set is ``validation=(X_val, y_val)`` when the caller has one (the Trainer passes the
 dataset's validation split), else a stratified ``validation_fraction`` of ``X`` held out of the
-fit. Label smoothing (default 0.1, targets 0.05/0.95) is one addition to the paper: it keeps the
-validation loss from rising with over-confidence before the balanced accuracy has peaked, so
-early stopping does not restore an epoch-1 model.
+fit. Label smoothing (``label_smoothing``, default 0: the search on validation chose none) is an
+option beyond the paper: it keeps the validation loss from rising with over-confidence before
+the balanced accuracy has peaked. Default settings: BENCHMARKS.md, "How the defaults were chosen".
 """
 
 from __future__ import annotations
@@ -91,12 +91,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     ``standardizer_``, ``classes_``, ``history_`` (one dict per epoch), ``device_``.
     """
 
-    def __init__(self, model_type: str = "symmetry", filters: Sequence[int] = (16, 32, 8),
-                 kernel_size: int = 5, pool_size: int = 4, l2: float = 1e-3, dropout: float = 0.5,
-                 dense_units: Sequence[int] = (64, 16), symmetry_units: int = 32, head_units: int = 16,
-                 slot_units: int = 8, epochs: int = 40, batch_size: int = 64,
-                 learning_rate: float = 1e-3, patience: int = 5, augment: bool = True,
-                 label_smoothing: float = 0.1, weighting: str | None = "paper",
+    def __init__(self, model_type: str = "symmetry", filters: Sequence[int] = (16, 32, 4),
+                 kernel_size: int = 9, pool_size: int = 4, l2: float = 1.2e-3, dropout: float = 0.4,
+                 dense_units: Sequence[int] = (32, 8), symmetry_units: int = 16, head_units: int = 16,
+                 slot_units: int = 0, epochs: int = 40, batch_size: int = 32,
+                 learning_rate: float = 4.2e-4, patience: int = 5, augment: bool = True,
+                 label_smoothing: float = 0.0, weighting: str | None = "class",
                  validation_fraction: float = 0.1, seed: int = 0) -> None:
         self.model_type = model_type
         self.filters = filters
