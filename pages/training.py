@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from pages import common
+from xanes_core.data.preprocess import SCALES
 from xanes_core.errors import RunError, XanesError
 from xanes_core.learn import runs
 from xanes_core.learn.binding import STATE_LABELS
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # TensorFlow loads with the first run, not with the page
 _POLL_S = 1.0
 _DEFAULTS = TrainingConfig(dataset="")
 _ARCH = ModelConfig()
+SCALE_NAMES = {"element": "one per element", "energy": "per element and energy (paper)"}
+WEIGHTING_NAMES = {"class": "class balance", "paper": "class x element rarity (paper)", None: "none"}
 
 
 @st.cache_resource
@@ -105,6 +108,43 @@ def _cnn_settings() -> dict:
     }
 
 
+def _departures(is_cnn: bool) -> tuple[dict, dict]:
+    """The settings where this tool departs from the paper (README, "Departures from the paper"),
+    each able to restore the paper's choice: (training settings, architecture settings)."""
+    st.markdown("**Departures from the paper** (the help of each says what restores the paper)")
+    left, middle, right = st.columns(3)
+    recipe = {
+        "standardizer_scale": left.selectbox(
+            "Standardizer scale", SCALES, index=SCALES.index(_DEFAULTS.standardizer_scale), key="train_scale",
+            format_func=SCALE_NAMES.get, help="One scale per element keeps the relative size of spectral features; "
+                                              "the paper: one per element and energy point."),
+        "rarity_clip": middle.number_input(
+            "Rarity-weight clip (0: none)", 0.0, 1000.0, float(_DEFAULTS.rarity_clip or 0.0), step=1.0,
+            key="train_rarity_clip", help="Where element-rarity weights are used (the paper's sample weights, and "
+                                          "always for the baselines) they are clipped to [1/c, c] so that one rare "
+                                          "element cannot dominate an epoch; the paper: 0 (no clip)."),
+    }
+    if not is_cnn:
+        return recipe, {}
+    recipe["weighting"] = right.selectbox(
+        "Sample weights", list(WEIGHTING_NAMES), index=list(WEIGHTING_NAMES).index(_DEFAULTS.weighting),
+        key="train_weighting", format_func=WEIGHTING_NAMES.get,
+        help="Class balance (chosen on validation), or class x element rarity (the paper), or none.")
+    recipe["label_smoothing"] = right.number_input(
+        "Label smoothing", 0.0, 0.5, _DEFAULTS.label_smoothing, step=0.05, key="train_smoothing",
+        help="Targets move this far towards 0.5 (keeps early stopping from restoring an over-confident first "
+             "epoch); the paper: 0.")
+    architecture = {
+        "slot_units": left.number_input(
+            "Shared slot layer units (0: none)", 0, 256, _ARCH.slot_units, key="train_slot_units",
+            help="A dense layer shared by all 81 element slots before they are flattened; the paper: 0."),
+        "presence_input": middle.checkbox(
+            "Presence mask into the dense layers", _ARCH.presence_input, key="train_presence",
+            help="The 81 values saying which elements a material has, beside its slots; the paper: off."),
+    }
+    return recipe, architecture
+
+
 def _naming() -> tuple[str, str]:
     """A name and a note for the run (shown on Results, in the report and the figure pack)."""
     left, right = st.columns([1, 2])
@@ -126,15 +166,17 @@ def _form(loaded: common.Loaded) -> None:
             settings, architecture = _cnn_settings(), _architecture()
         else:
             settings, architecture = {}, {}
-            st.caption(f"The {MODEL_NAMES[model]} baseline has nothing to set: it is fitted in one step on the "
-                       "training split (no epochs, no curves) and scored on the test split.")
+            st.caption(f"The {MODEL_NAMES[model]} baseline is fitted in one step on the training split (no epochs, "
+                       "no curves) and scored on the test split; it shares the standardizer and weights below.")
+        recipe, departures = _departures(is_cnn)
         submitted = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:", key="train_start")
     if not submitted:
         return
     with common.user_errors():
-        model_config = _model_config(architecture) if is_cnn else ModelConfig()
-        config = TrainingConfig(dataset=str(datasets_root() / loaded.name), model=model,
-                                model_config=model_config, **settings)
+        model_config = _model_config({**architecture, **departures}) if is_cnn else ModelConfig()
+        recipe["rarity_clip"] = recipe["rarity_clip"] or None  # 0: no clip, the paper's weights
+        config = TrainingConfig(dataset=str(datasets_root() / loaded.name), model=model, model_config=model_config,
+                                **settings, **recipe)
         trainer = common.trainers().start(config, loaded)
         if name.strip() or note.strip():
             update_settings(trainer.run_dir, name=name, note=note)

@@ -89,8 +89,10 @@ def test_a_baseline_shows_only_what_applies_to_it(page: AppTest) -> None:
     page.get("button_group")[0].set_value("elements").run()
     assert_clean(page)
     keys = {w.key for w in page.number_input} | {w.key for w in page.text_input} | {w.key for w in page.checkbox}
-    assert not keys & {"train_epochs", "train_batch", "train_augment", "train_filters", "train_seed"}
-    assert any("nothing to set" in c.value for c in page.caption)
+    assert not keys & {"train_epochs", "train_batch", "train_augment", "train_filters", "train_seed",
+                       "train_smoothing", "train_slot_units", "train_presence"}
+    assert "train_rarity_clip" in keys  # the standardizer and the weights are the baselines' too
+    assert any("fitted in one step" in c.value for c in page.caption)
     page.button(key="train_start").click().run()
     wait_until(page, lambda p: status_of(p) in ("completed", "failed"))
     assert status_of(page) == "completed"
@@ -127,6 +129,29 @@ def test_quick_model_from_predict_shows_live_on_training(page: AppTest) -> None:
     training.button(key=_stop_key(training)).click().run()
     wait_until(training, lambda p: status_of(p) in ("cancelled", "completed"), timeout=60)
     assert_clean(training)
+
+
+def test_the_paper_choices_can_be_set_from_the_form(page: AppTest) -> None:
+    """Each departure from the paper has a widget whose other value restores the paper's choice."""
+    page.get("button_group")[0].set_value("core").run()
+    for key, value in {**TINY, "train_smoothing": 0.0, "train_rarity_clip": 0.0, "train_slot_units": 0}.items():
+        widget = page.text_input(key=key) if isinstance(value, str) else page.number_input(key=key)
+        widget.set_value(value)
+    page.number_input(key="train_epochs").set_value(1)
+    page.checkbox(key="train_augment").uncheck()
+    page.checkbox(key="train_presence").uncheck()
+    page.selectbox(key="train_scale").set_value("energy")
+    page.selectbox(key="train_weighting").set_value("paper")
+    page.button(key="train_start").click().run()
+    assert_clean(page)
+    (run,) = runs.list_runs()
+    config = runs.read_config(run.run_dir)
+    assert (config["label_smoothing"], config["weighting"], config["rarity_clip"], config["standardizer_scale"]) == \
+        (0.0, "paper", None, "energy")
+    assert (config["model_config"]["slot_units"], config["model_config"]["presence_input"]) == (0, False)
+    wait_until(page, lambda p: status_of(p) in ("completed", "failed"))
+    assert status_of(page) == "completed", page.dataframe[0].value.to_dict("records")
+    assert runs.load_run(run.run_dir).standardizer.scale.shape == (81, 200)
 
 
 def test_bad_architecture_is_an_error_message(page: AppTest) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -23,7 +24,8 @@ from xanes_core.learn.batches import SpectraBatches
 from xanes_core.learn.config import ModelConfig
 from xanes_core.learn.features import pack, pack_rows, standardize, unpack
 
-SMALL = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8)
+SMALL = ModelConfig(filters=(4, 8, 4), dense_units=(16, 8), symmetry_units=8, head_units=8, slot_units=8)
+PAPER_LAYOUT = replace(SMALL, slot_units=0, presence_input=False)  # the paper's plain flatten, no mask
 
 
 def _hand_dataset(n_samples: int = 24, seed: int = 0) -> XanesDataset:
@@ -60,15 +62,16 @@ def _randomize(model: keras.Model, seed: int = 0) -> None:
     model.set_weights([w + (0.1 * rng.normal(size=w.shape) if w.ndim == 1 else 0) for w in model.get_weights()])
 
 
-@pytest.mark.parametrize("model_type", ["symmetry", "core"])
-def test_sparse_model_equals_dense_reference_for_same_weights(model_type):
+@pytest.mark.parametrize(("model_type", "config"), [("symmetry", SMALL), ("core", SMALL), ("symmetry", PAPER_LAYOUT)],
+                         ids=["symmetry", "core", "paper-layout"])
+def test_sparse_model_equals_dense_reference_for_same_weights(model_type, config):
     dataset = _hand_dataset()
     # Fitted on other data: fitted on these 24 samples, an element seen once would standardize
     # to all zeros, which the dense input cannot tell from "absent" (see the next test).
     standardizer = Standardizer.fit_dataset(_hand_dataset(seed=1), np.arange(24))
-    sparse = build_model(model_type, SMALL)
+    sparse = build_model(model_type, config)
     _randomize(sparse)
-    dense = build_dense_reference(model_type, SMALL)
+    dense = build_dense_reference(model_type, config)
     dense.set_weights(sparse.get_weights())  # same layers, same order: the mapping is identity
     samples = np.array([5, 0, 17, 3, 9])
     sparse_inputs = model_inputs(standardize(pack(dataset, samples), standardizer), model_type)
@@ -91,6 +94,20 @@ def test_model_knows_which_elements_are_present():
     present = model_inputs(pack_rows(zeros, np.array([10, 30]), np.array([0, 0]), 1, None), "core")
     absent = model_inputs(pack_rows(zeros[:1], np.array([30]), np.array([0]), 1, None, width=2), "core")
     assert abs(float(model(present)[0, 0]) - float(model(absent)[0, 0])) > 1e-6
+
+
+def test_the_paper_layout_feeds_the_flattened_slots_only_and_saves(tmp_path):
+    """slot_units=0 and presence_input=False: the dense layers see the 81 flattened slots (3 pooled
+    points x 4 filters each here), no mask; SMALL adds the slot layer (8) and the mask (1)."""
+    model = build_model("core", PAPER_LAYOUT)
+    assert model.get_layer("element_encoder").output_width == N_CHANNELS * 3 * 4
+    assert model.get_layer("dense_large").kernel.shape[0] == N_CHANNELS * 3 * 4
+    assert build_model("core", SMALL).get_layer("dense_large").kernel.shape[0] == N_CHANNELS * (8 + 1)
+    model.save(tmp_path / "model.keras")
+    loaded = load_keras_model(str(tmp_path / "model.keras"))
+    assert loaded.get_layer("element_encoder").presence_input is False
+    inputs = model_inputs(pack(_hand_dataset()), "core")
+    np.testing.assert_allclose(loaded(inputs).numpy(), model(inputs).numpy(), atol=1e-6)
 
 
 def test_padding_does_not_change_predictions():

@@ -1,5 +1,5 @@
-"""Model commands: ``train`` (foreground run, then its test scores), ``evaluate``, ``report`` and
-``figures`` (the figure pack)."""
+"""Model commands: ``train`` (foreground run, then its test scores; its settings in
+:mod:`.train_config`), ``evaluate``, ``report`` and ``figures`` (the figure pack)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from xanes_core.cli.train_config import add_setting_arguments, training_config
 from xanes_core.errors import XanesError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     train_parser = commands.add_parser("train", help="train a model, evaluate it on the test split")
     train_parser.add_argument("--dataset", required=True, metavar="DIR", help="dataset folder")
-    train_parser.add_argument("--model", choices=["symmetry", "core", "svm", "elements"], default="symmetry",
-                              help="CNN with symmetry input (default), spectra-only CNN, or a baseline")
-    train_parser.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (early stopping may end sooner)")
-    train_parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train_parser.add_argument("--out", metavar="RUN_DIR", help="run folder (default cache/runs/<run id>)")
+    add_setting_arguments(train_parser)
     train_parser.set_defaults(handler=train)
 
     evaluate_parser = commands.add_parser("evaluate", help="test-split metrics of a run, overall and per element")
@@ -41,14 +39,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Train in the foreground and print the run's test scores."""
-    from xanes_core.learn.training import Trainer, TrainingConfig
+    from xanes_core.learn.training import Trainer
 
     if args.epochs is not None and args.epochs < 1:
         raise XanesError("--epochs must be at least 1.")
-    overrides = {"epochs": args.epochs} if args.epochs is not None else {}
-    config = TrainingConfig(dataset=str(Path(args.dataset).resolve()), model=args.model, seed=args.seed,
-                            **overrides)
-    return finished_run(Trainer(config, out=args.out).start())
+    return finished_run(Trainer(training_config(args), out=args.out).start())
 
 
 def finished_run(trainer: Any) -> dict[str, Any]:

@@ -29,11 +29,12 @@ from xanes_core.data.elements import (
     WINDOW_EV,
     energy_grid,
 )
-from xanes_core.errors import RunError, SpectrumError
+from xanes_core.errors import RunError, SpectrumError, XanesError
 from xanes_core.npz import read_arrays
 
 GRID_STEP_EV = (WINDOW_EV[1] - WINDOW_EV[0]) / (GRID_POINTS - 1)
 DEFAULT_SHIFTS_EV = (-1.0, 0.0, 1.0)
+SCALES = ("element", "energy")  # Standardizer: one scale per element, or per element and energy
 SPLIT_FRACTIONS = (0.7, 0.1, 0.2)
 
 
@@ -71,26 +72,31 @@ def shift_spectra(spectra: np.ndarray, shift_ev: float) -> np.ndarray:
 class Standardizer:
     """Per-element standardization: (spectrum - element mean spectrum) / element scale.
 
-    One scale per element (not per energy) keeps the relative size of spectral features;
-    elements never seen in training keep mean 0 and scale 1 and are flagged in ``fitted``.
+    ``scale="element"`` (default, ours): one scale per element, which keeps the relative size of
+    spectral features (a weak pre-edge stays weak); ``scale="energy"``: one per element and
+    energy point, every point of every element brought to unit variance (the paper's per-element
+    standardization read as the usual per-feature one). Elements never seen in training keep
+    mean 0 and scale 1 and are flagged in ``fitted``.
     """
 
     mean: np.ndarray  # (81, 200)
-    scale: np.ndarray  # (81,)
+    scale: np.ndarray  # (81,) one per element, or (81, 200) one per element and energy
     fitted: np.ndarray  # (81,) bool
 
     @classmethod
-    def fit(cls, spectra: np.ndarray, channels: np.ndarray) -> "Standardizer":
+    def fit(cls, spectra: np.ndarray, channels: np.ndarray, scale: str = "element") -> "Standardizer":
+        if scale not in SCALES:
+            raise XanesError(f"Unknown standardizer scale '{scale}'; use one of {', '.join(SCALES)}.")
         mean = np.zeros((N_CHANNELS, GRID_POINTS), dtype=np.float32)
-        scale = np.ones(N_CHANNELS, dtype=np.float32)
+        scales = np.ones(N_CHANNELS if scale == "element" else (N_CHANNELS, GRID_POINTS), dtype=np.float32)
         fitted = np.zeros(N_CHANNELS, dtype=bool)
         for ch in np.unique(channels):
             rows = spectra[channels == ch]
             mean[ch] = rows.mean(axis=0)
-            spread = float(np.sqrt(np.mean((rows - mean[ch]) ** 2)))
-            scale[ch] = spread if spread > 1e-6 else 1.0
+            spread = np.sqrt(np.mean((rows - mean[ch]) ** 2, axis=None if scale == "element" else 0))
+            scales[ch] = np.where(spread > 1e-6, spread, 1.0)
             fitted[ch] = True
-        return cls(mean=mean, scale=scale, fitted=fitted)
+        return cls(mean=mean, scale=scales, fitted=fitted)
 
     @classmethod
     def fit_dataset(cls, dataset: XanesDataset, samples: np.ndarray) -> "Standardizer":
@@ -99,7 +105,8 @@ class Standardizer:
 
     def transform(self, spectra: np.ndarray, channels: np.ndarray) -> np.ndarray:
         channels = np.asarray(channels, dtype=np.int64)
-        return ((spectra - self.mean[channels]) / self.scale[channels][:, None]).astype(np.float32)
+        scale = self.scale[channels]
+        return ((spectra - self.mean[channels]) / (scale[:, None] if scale.ndim == 1 else scale)).astype(np.float32)
 
     def save(self, path: str | Path) -> None:
         save_channel_arrays(path, mean=self.mean, scale=self.scale, fitted=self.fitted)
@@ -109,7 +116,7 @@ class Standardizer:
         """The standardizer saved at ``path``; RunError naming the file if it is damaged."""
         standardizer = cls(**load_channel_arrays(path, ("mean", "scale", "fitted"), "Standardizer"))
         if (standardizer.mean.shape != (N_CHANNELS, GRID_POINTS) or standardizer.fitted.shape != (N_CHANNELS,)
-                or standardizer.scale.shape[0] != N_CHANNELS):
+                or standardizer.scale.shape not in ((N_CHANNELS,), (N_CHANNELS, GRID_POINTS))):
             raise RunError(f"{path} is damaged: its arrays do not have the standardizer's shapes.")
         return standardizer
 

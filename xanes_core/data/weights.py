@@ -9,8 +9,9 @@ class and the common elements. For training sample ``s`` with label ``y`` and el
     weight(s)       = class_weight(y) * rarity(s), then rescaled so the mean weight is 1
 
 ``f_e`` is the number of training samples containing element ``e`` and ``median_f`` the median
-of ``f_e`` over the elements present. The clip keeps a sample whose element occurs once from
-dominating an epoch. Weights are computed on the (augmented) training set they are used with.
+of ``f_e`` over the elements present. The clip is ours, not the paper's: it keeps a sample whose
+element occurs once from dominating an epoch; ``rarity_clip=None`` drops it (the paper's
+weights). Weights are computed on the (augmented) training set they are used with.
 """
 
 from __future__ import annotations
@@ -27,23 +28,27 @@ def class_weights(labels: np.ndarray) -> dict[int, float]:
     return {y: (total / (2.0 * n) if (n := int((labels == y).sum())) else 0.0) for y in (0, 1)}
 
 
-def element_rarity(presence: np.ndarray) -> np.ndarray:
-    """Per sample, mean over its elements of the clipped median_f / f_e (see module doc)."""
+def element_rarity(presence: np.ndarray, clip: float | None = RARITY_CLIP) -> np.ndarray:
+    """Per sample, mean over its elements of median_f / f_e, clipped to [1/clip, clip] unless
+    ``clip`` is None (see module doc)."""
     frequency = presence.sum(axis=0).astype(np.float64)
     used = frequency > 0
     if not used.any():
         return np.ones(len(presence))
     ratio = np.zeros_like(frequency)
-    ratio[used] = np.clip(np.median(frequency[used]) / frequency[used], 1 / RARITY_CLIP, RARITY_CLIP)
+    ratio[used] = np.median(frequency[used]) / frequency[used]
+    if clip is not None:
+        ratio[used] = np.clip(ratio[used], 1 / clip, clip)
     per_sample = presence @ ratio
     n_elements = presence.sum(axis=1)
     return np.where(n_elements > 0, per_sample / np.maximum(n_elements, 1), 1.0)
 
 
-def sample_weights(labels: np.ndarray, presence: np.ndarray) -> np.ndarray:
+def sample_weights(labels: np.ndarray, presence: np.ndarray, rarity_clip: float | None = RARITY_CLIP) -> np.ndarray:
     """Weights aligned with ``labels`` ((n,) classes) and ``presence`` ((n, 81) element presence),
     mean 1 (see module doc)."""
     labels = np.asarray(labels)
     per_class = class_weights(labels)
-    weights = np.array([per_class[int(y)] for y in labels]) * element_rarity(np.asarray(presence, dtype=np.float64))
+    rarity = element_rarity(np.asarray(presence, dtype=np.float64), rarity_clip)
+    weights = np.array([per_class[int(y)] for y in labels]) * rarity
     return (weights / weights.mean()).astype(np.float32)

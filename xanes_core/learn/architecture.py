@@ -1,12 +1,14 @@
 """The CNN's architecture (core and symmetry variants) over the sparse element encoder.
 
-Optional departure from the paper: ``ModelConfig.slot_units > 0`` puts a per-slot dense layer
-(ReLU units, weights shared by all elements, i.e. a width-1 convolution across the slot axis,
-L2 on its kernel) before the flatten, so the larger dense layer sees 81 x slot_units values
-instead of 81 x the convolution features. The default is 0, the paper's plain flatten: the
-search on the demo's validation split (BENCHMARKS.md, "How the defaults were chosen") found
-the best configuration without it. The two dense layers after the encoder, dropout on the
-larger, and the symmetry branch are as in the paper.
+Departures from the paper (README, "Departures from the paper", lists all of them with the
+setting that restores the paper's choice): the encoder appends the presence mask to the slots
+(``presence_input``, see :mod:`xanes_core.learn.layers`). Optional: ``ModelConfig.slot_units > 0``
+puts a per-slot dense layer (ReLU units, weights shared by all elements, i.e. a width-1
+convolution across the slot axis, L2 on its kernel) before the flatten, so the larger dense
+layer sees 81 x slot_units values instead of 81 x the convolution features. The default is 0,
+the paper's plain flatten: the search on the demo's validation split (BENCHMARKS.md, "How the
+defaults were chosen") found the best configuration without it. The two dense layers after the
+encoder, dropout on the larger, and the symmetry branch are as in the paper.
 
 Model inputs (see :func:`model_inputs`), all with the samples as first axis so that Keras can
 split batches across GPUs (MirroredStrategy) and ``Model.predict`` accepts plain arrays:
@@ -69,7 +71,7 @@ def _head(encoded: keras.KerasTensor, symmetry: keras.KerasTensor | None,
 def _encoder_args(config: ModelConfig, seeds: SeedSource) -> dict[str, Any]:
     return {"filters": config.filters, "kernel_size": config.kernel_size,
             "pool_size": config.pool_size, "l2": config.l2, "slot_units": config.slot_units,
-            "seed": seeds.next(), "name": "element_encoder"}
+            "presence_input": config.presence_input, "seed": seeds.next(), "name": "element_encoder"}
 
 
 def build_model(model_type: str = "symmetry", config: ModelConfig = ModelConfig(),

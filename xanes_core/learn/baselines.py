@@ -11,7 +11,8 @@ composition model. No TensorFlow here.
   (269): what composition and space group alone give, with no spectra.
 
 Both fit their own per-element standardizer on the ``X`` they are given and the paper's class x
-element-rarity sample weights unless ``sample_weight`` is passed. Both are stored as plain
+element-rarity sample weights unless ``sample_weight`` is passed (``standardizer_scale`` and
+``rarity_clip`` as for the CNN). Both are stored as plain
 arrays in an ``.npz`` (never pickle) and rebuilt for prediction: the SVM decision function is
 ``sum_i dual_coef_i * exp(-gamma |x - sv_i|^2) + intercept`` from its support vectors, exactly
 what scikit-learn computes. Their ``predict_proba`` is ``sigmoid(decision)`` (threshold 0.5 =
@@ -32,7 +33,7 @@ from sklearn.svm import SVC
 
 from xanes_core import atomic
 from xanes_core.data.preprocess import Standardizer
-from xanes_core.data.weights import sample_weights
+from xanes_core.data.weights import RARITY_CLIP, sample_weights
 from xanes_core.errors import RunError, XanesError
 from xanes_core.learn.features import (
     composition_features,
@@ -62,11 +63,19 @@ class _Baseline(ClassifierMixin, BaseEstimator):
 
     kind = ""
 
+    def __init__(self, C: float = 1.0, rarity_clip: float | None = RARITY_CLIP,
+                 standardizer_scale: str = "element") -> None:
+        """``C``: the inverse regularization strength of the SVM or the logistic regression."""
+        self.C = C
+        self.rarity_clip = rarity_clip
+        self.standardizer_scale = standardizer_scale
+
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "_Baseline":
         y = _check_labels(y)
         self.classes_ = np.array([0, 1])
-        self.standardizer_ = fit_standardizer(X)
-        weights = sample_weights(y, presence(X)) if sample_weight is None else np.asarray(sample_weight)
+        self.standardizer_ = fit_standardizer(X, self.standardizer_scale)
+        weights = (sample_weights(y, presence(X), self.rarity_clip) if sample_weight is None
+                   else np.asarray(sample_weight))
         self._fit_standardized(standardize(X, self.standardizer_), y, weights)
         return self
 
@@ -123,9 +132,6 @@ class SVMClassifier(_Baseline):
 
     kind = "svm"
 
-    def __init__(self, C: float = 1.0) -> None:
-        self.C = C
-
     def _fit_standardized(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> None:
         svc = SVC(kernel="rbf", C=self.C, gamma="scale")
         svc.fit(flattened_spectra(X), y, sample_weight=weights)
@@ -162,9 +168,6 @@ class ElementsClassifier(_Baseline):
     """Logistic regression on element presence + symmetry: composition alone, no spectra."""
 
     kind = "elements"
-
-    def __init__(self, C: float = 1.0) -> None:
-        self.C = C
 
     def _fit_standardized(self, X: np.ndarray, y: np.ndarray, weights: np.ndarray) -> None:
         model = LogisticRegression(C=self.C, max_iter=2000)

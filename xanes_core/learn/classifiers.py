@@ -11,6 +11,8 @@ dataset's validation split), else a stratified ``validation_fraction`` of ``X`` 
 fit. Label smoothing (``label_smoothing``, default 0: the search on validation chose none) is an
 option beyond the paper: it keeps the validation loss from rising with over-confidence before
 the balanced accuracy has peaked. Default settings: BENCHMARKS.md, "How the defaults were chosen".
+Every departure from the paper (README, "Departures from the paper") is a parameter whose other
+value restores the paper's choice.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
 
 from xanes_core.data.preprocess import DEFAULT_SHIFTS_EV, Standardizer
-from xanes_core.data.weights import sample_weights
+from xanes_core.data.weights import RARITY_CLIP, sample_weights
 from xanes_core.errors import RunError, XanesError
 from xanes_core.learn.architecture import (
     EMBEDDING_LAYER,
@@ -87,16 +89,18 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     """The sparse CNN (``model_type`` "symmetry": spectra + space group; "core": spectra only).
 
     Architecture settings are those of :class:`~xanes_core.learn.config.ModelConfig`; the rest
-    is the training recipe (module docstring). Fitted attributes: ``model_`` (Keras),
+    is the training recipe (module docstring; ``rarity_clip`` and ``standardizer_scale`` as in
+    :func:`~xanes_core.data.weights.sample_weights` and :class:`~xanes_core.data.preprocess.Standardizer`). Fitted attributes: ``model_`` (Keras),
     ``standardizer_``, ``classes_``, ``history_`` (one dict per epoch), ``device_``.
     """
 
     def __init__(self, model_type: str = "symmetry", filters: Sequence[int] = (16, 32, 4),
                  kernel_size: int = 9, pool_size: int = 4, l2: float = 1.2e-3, dropout: float = 0.4,
                  dense_units: Sequence[int] = (32, 8), symmetry_units: int = 16, head_units: int = 16,
-                 slot_units: int = 0, epochs: int = 40, batch_size: int = 32,
+                 slot_units: int = 0, presence_input: bool = True, epochs: int = 40, batch_size: int = 32,
                  learning_rate: float = 4.2e-4, patience: int = 5, augment: bool = True,
                  label_smoothing: float = 0.0, weighting: str | None = "class",
+                 rarity_clip: float | None = RARITY_CLIP, standardizer_scale: str = "element",
                  validation_fraction: float = 0.1, seed: int = 0) -> None:
         self.model_type = model_type
         self.filters = filters
@@ -108,6 +112,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.symmetry_units = symmetry_units
         self.head_units = head_units
         self.slot_units = slot_units
+        self.presence_input = presence_input
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -115,6 +120,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.augment = augment
         self.label_smoothing = label_smoothing
         self.weighting = weighting
+        self.rarity_clip = rarity_clip
+        self.standardizer_scale = standardizer_scale
         self.validation_fraction = validation_fraction
         self.seed = seed
 
@@ -133,7 +140,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         weights = self._weights(X, y, sample_weight)
         X, y, weights, X_val, y_val = self._validation_split(X, y, weights, validation)
-        self.standardizer_ = fit_standardizer(X)
+        self.standardizer_ = fit_standardizer(X, self.standardizer_scale)
         shifts = DEFAULT_SHIFTS_EV if self.augment else (0.0,)
         train = SpectraBatches(standardize(shifted_copies(X, shifts), self.standardizer_), self.batch_size,
                                self.model_type, np.tile(y, len(shifts)), np.tile(weights, len(shifts)),
@@ -155,7 +162,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if sample_weight is not None:
             return np.asarray(sample_weight, dtype=np.float32)
         if self.weighting == "paper":
-            return sample_weights(y, presence(X))
+            return sample_weights(y, presence(X), self.rarity_clip)
         if self.weighting == "class":
             return sample_weights(y, np.ones((len(y), 1), dtype=np.float32))
         if self.weighting is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from xanes_core.data.preprocess import SCALES
+from xanes_core.data.weights import RARITY_CLIP
 from xanes_core.errors import XanesError
 
 CNN_TYPES = ("symmetry", "core")
@@ -33,6 +35,9 @@ class ModelConfig:
     ``dense_units``: the two dense layers after the encoder; dropout acts on the larger (first).
     ``symmetry_units``: the dense branch over the 269 symmetry features; ``head_units``: the
     dense layer after concatenation (symmetry model), whose output is the embedding.
+    ``presence_input``: append the 81-value element presence mask to the flattened slots
+    (False: the paper's dense layers see the slots only). Older runs' configs lack it and
+    load with the default.
     """
 
     filters: tuple[int, ...] = (16, 32, 4)
@@ -44,6 +49,7 @@ class ModelConfig:
     symmetry_units: int = 16
     head_units: int = 16
     slot_units: int = 0
+    presence_input: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {key: list(value) if isinstance(value, tuple) else value
@@ -58,7 +64,15 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainingConfig:
-    """Everything that defines a run (saved as config.json)."""
+    """Everything that defines a run (saved as config.json).
+
+    The departures from the paper are settings (README, "Departures from the paper"):
+    ``weighting`` ("paper": class x element rarity), ``rarity_clip`` (None: the paper's
+    unclipped rarity, :mod:`xanes_core.data.weights`), ``standardizer_scale`` ("energy": one
+    scale per element and energy point, :class:`~xanes_core.data.preprocess.Standardizer`),
+    ``label_smoothing`` (0, the default: the paper's plain cross-entropy). Older runs' configs
+    lack ``rarity_clip`` and ``standardizer_scale`` and load with the defaults.
+    """
 
     dataset: str
     model: str = "symmetry"
@@ -70,6 +84,8 @@ class TrainingConfig:
     augment: bool = True
     label_smoothing: float = 0.0
     weighting: str | None = "class"
+    rarity_clip: float | None = RARITY_CLIP
+    standardizer_scale: str = "element"
     model_config: ModelConfig = field(default_factory=ModelConfig)
 
     def __post_init__(self) -> None:
@@ -84,6 +100,10 @@ class TrainingConfig:
             raise XanesError("Label smoothing must be at least 0 and below 1.")
         if self.weighting not in WEIGHTINGS:
             raise XanesError(f"Unknown weighting '{self.weighting}'; use 'paper', 'class' or none.")
+        if self.rarity_clip is not None and not self.rarity_clip >= 1.0:
+            raise XanesError("The rarity-weight clip must be at least 1 (or none, for no clip).")
+        if self.standardizer_scale not in SCALES:
+            raise XanesError(f"Unknown standardizer scale '{self.standardizer_scale}'; use 'element' or 'energy'.")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "model_config": self.model_config.to_dict()}
@@ -99,10 +119,11 @@ class TrainingConfig:
         if self.model in BASELINE_TYPES:
             from xanes_core.learn.baselines import BASELINES
 
-            return BASELINES[self.model]()
+            return BASELINES[self.model](rarity_clip=self.rarity_clip, standardizer_scale=self.standardizer_scale)
         from xanes_core.learn.classifiers import CNNClassifier
 
         return CNNClassifier(model_type=self.model, epochs=self.epochs, batch_size=self.batch_size,
                              learning_rate=self.learning_rate, patience=self.patience, seed=self.seed,
                              augment=self.augment, label_smoothing=self.label_smoothing,
-                             weighting=self.weighting, **asdict(self.model_config))
+                             weighting=self.weighting, rarity_clip=self.rarity_clip,
+                             standardizer_scale=self.standardizer_scale, **asdict(self.model_config))

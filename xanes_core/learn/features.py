@@ -112,11 +112,12 @@ def presence(X: np.ndarray) -> np.ndarray:
     return present
 
 
-def fit_standardizer(X: np.ndarray) -> Standardizer:
-    """Per-element standardizer fitted on the spectra of ``X`` (and nothing else)."""
+def fit_standardizer(X: np.ndarray, scale: str = "element") -> Standardizer:
+    """Per-element standardizer fitted on the spectra of ``X`` (and nothing else); ``scale``:
+    one per element or per element and energy (:class:`~xanes_core.data.preprocess.Standardizer`)."""
     materials = unpack(X)
     valid = materials.valid
-    return Standardizer.fit(materials.spectra[valid], materials.channels[valid])
+    return Standardizer.fit(materials.spectra[valid], materials.channels[valid], scale)
 
 
 def standardize(X: np.ndarray, standardizer: Standardizer) -> np.ndarray:

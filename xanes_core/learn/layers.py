@@ -14,9 +14,11 @@ through the ReLUs). The sparse encoder reproduces this exactly with a presence m
                  c                           otherwise
 
 then (default, ``ModelConfig.slot_units``) maps every slot through one small dense layer shared
-by all 81 slots, and appends the presence mask itself (81 values) to the flattened slots, so the dense layers
-see which elements a sample has even when a spectrum happens to equal its element's mean (zero
-after standardization, indistinguishable from "absent" by its encoding alone). The dense
+by all 81 slots, and (default, ``ModelConfig.presence_input``) appends the presence mask itself
+(81 values) to the flattened slots, so the dense layers see which elements a sample has even
+when a spectrum happens to equal its element's mean (zero after standardization,
+indistinguishable from "absent" by its encoding alone). Both are additions to the paper, whose
+dense layers see the flattened slots only (``slot_units=0, presence_input=False``). The dense
 reference derives the same mask from its input (a channel is present when it is not all zero),
 which is exactly the information the paper's dense input carries.
 
@@ -57,7 +59,8 @@ class SharedConvStack(keras.layers.Layer):
     """Conv1D + MaxPool1D stages applied to single spectra (kernels shared by all elements)."""
 
     def __init__(self, filters: Sequence[int], kernel_size: int, pool_size: int, l2: float,
-                 slot_units: int = 0, seed: int | None = None, **kwargs: Any) -> None:
+                 slot_units: int = 0, presence_input: bool = True, seed: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.filters = tuple(int(f) for f in filters)
         self.kernel_size = int(kernel_size)
@@ -84,6 +87,8 @@ class SharedConvStack(keras.layers.Layer):
                                               name="slot_dense")
                            if self.slot_units > 0 else None)
         self.slot_outputs = self.slot_units if self.slot_units > 0 else self.slot_features
+        self.presence_input = bool(presence_input)
+        self.output_width = N_CHANNELS * (self.slot_outputs + int(self.presence_input))
 
     def _build_stack(self) -> None:
         shape: tuple[int | None, ...] = (None, GRID_POINTS, 1)
@@ -100,17 +105,18 @@ class SharedConvStack(keras.layers.Layer):
             x = pool(conv(x))
         return tf.reshape(x, (-1, self.slot_features))
 
-    def _flatten_slots(self, slots: tf.Tensor) -> tf.Tensor:
-        """(batch, 81, slot_features) -> (batch, 81 * slot_outputs), through the shared slot
-        dense layer when there is one."""
+    def _flatten_slots(self, slots: tf.Tensor, presence: tf.Tensor) -> tf.Tensor:
+        """(batch, 81, slot_features) -> (batch, output_width): through the shared slot dense
+        layer when there is one, then flattened, then the presence mask (81) appended if used."""
         if self.slot_dense is not None:
             slots = self.slot_dense(slots)
-        return tf.reshape(slots, (tf.shape(slots)[0], N_CHANNELS * self.slot_outputs))
+        flat = tf.reshape(slots, (tf.shape(slots)[0], N_CHANNELS * self.slot_outputs))
+        return tf.concat([flat, presence], axis=1) if self.presence_input else flat
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": list(self.filters),
                 "kernel_size": self.kernel_size, "pool_size": self.pool_size, "l2": self.l2,
-                "slot_units": self.slot_units, "seed": self.seed}
+                "slot_units": self.slot_units, "presence_input": self.presence_input, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="xanes_core")
@@ -138,10 +144,10 @@ class SparseElementEncoder(SharedConvStack):
         presence = tf.reduce_sum(tf.one_hot(channels, N_CHANNELS, dtype=features.dtype), axis=1)
         absent_fill = self._encode(tf.zeros((1, GRID_POINTS), dtype=features.dtype))
         slots = scattered + (1.0 - presence)[:, :, None] * absent_fill[None, :, :]
-        return tf.concat([self._flatten_slots(slots), presence], axis=1)
+        return self._flatten_slots(slots, presence)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, int]:
-        return (input_shape[1][0], N_CHANNELS * (self.slot_outputs + 1))
+        return (input_shape[1][0], self.output_width)
 
 
 @keras.saving.register_keras_serializable(package="xanes_core")
@@ -156,7 +162,7 @@ class DenseElementEncoder(SharedConvStack):
         per_channel = tf.reshape(tf.transpose(dense, (0, 2, 1)), (-1, GRID_POINTS))
         slots = tf.reshape(self._encode(per_channel), (batch, N_CHANNELS, self.slot_features))
         presence = tf.cast(tf.reduce_any(tf.not_equal(dense, 0.0), axis=1), slots.dtype)
-        return tf.concat([self._flatten_slots(slots), presence], axis=1)
+        return self._flatten_slots(slots, presence)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int | None, int]:
-        return (input_shape[0], N_CHANNELS * (self.slot_outputs + 1))
+        return (input_shape[0], self.output_width)

@@ -152,8 +152,10 @@ class Trainer:
 
     # ------------------------------------------------------------- worker
     def _set_status(self, status: str, message: str = "") -> None:
-        runs.write_status(self.run_dir, status, message)
+        """The live state first, then the run folder: whoever reads a status on disk (the run
+        table) finds the live panel already there."""
         self.state.update(status=status, message=message)
+        runs.write_status(self.run_dir, status, message)
 
     def _show_queue(self, ahead: int) -> None:
         self.state.update(message=f"queued: {ahead} training(s) ahead")
