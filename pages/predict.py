@@ -30,7 +30,9 @@ from xanes_core.analysis.materials import (
 )
 from xanes_core.analysis.matching import SpectrumLibrary
 from xanes_core.analysis.prediction import Prediction, Predictor
-from xanes_core.data.dataset import XanesDataset
+from xanes_core.analysis.symmetry_contribution import DEFINITION as SYMMETRY_DEFINITION
+from xanes_core.data import browse
+from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES, XanesDataset
 from xanes_core.data.reference import EnergyReference
 from xanes_core.data.symmetry import symmetry_info
 from xanes_core.learn import runs
@@ -147,16 +149,41 @@ def _quick_progress(name: str) -> None:
                      f"{snapshot.message}")
 
 
+@st.cache_data(show_spinner="Reading the dataset's formulas…", max_entries=4)
+def _formula_keys(key: str, _dataset: XanesDataset) -> list[str | None]:
+    """Every material's reduced formula, once per dataset (the exact search compares these)."""
+    return [browse.reduced_formula(f) for f in _dataset.metadata["formula"]]
+
+
+def _search(loaded: common.Loaded, samples: list[int], split: str) -> list[int]:
+    """The split's materials with exactly the typed composition, else the closest formulas (said so)."""
+    query = st.text_input("Formula (exact composition, e.g. Bi2Se3)", key="predict_formula",
+                          placeholder="all materials of the split")
+    if not query.strip():
+        return samples
+    formulas = loaded.dataset.metadata["formula"].to_numpy()[samples].tolist()
+    keys = _formula_keys(loaded.key, loaded.dataset)
+    found, exact = browse.find_formula(formulas, query, keys=[keys[i] for i in samples])
+    if not exact:
+        st.caption(f"No {split} material has exactly the composition {query.strip()}"
+                   + ("; closest formulas (fuzzy match):" if found.size else ", nor a similar formula."))
+    return [samples[i] for i in found]
+
+
 def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:
     """A material picked from a split of the current dataset (default: test, unseen in training)."""
     dataset = loaded.dataset
     meta = dataset.metadata
-    left, right = st.columns([1, 3])
+    left, middle, right = st.columns([1, 1, 2])
     split = left.segmented_control("Split", ("test", "validation", "train"), default="test", key="predict_split",
                                    required=True, help="Test materials were not used to train or select the model.")
     samples = sorted(dataset.split_indices(split).tolist(), key=lambda i: (meta.at[i, "formula"], i))
     if not samples:
         st.info(f"The {split} split of this dataset is empty.")
+        st.stop()
+    with middle:
+        samples = _search(loaded, samples, split)
+    if not samples:
         st.stop()
     several = [i for i in samples if len(meta.at[i, "elements"]) > 1]
     index = right.selectbox(
@@ -164,7 +191,7 @@ def _dataset_material(loaded: common.Loaded) -> tuple[MaterialInput, int]:
         index=samples.index(several[0]) if several else 0,
         format_func=lambda i: f"{meta.at[i, 'formula']} · {meta.at[i, 'sample_id']}")
     info = symmetry_info(int(meta.at[index, "space_group"]))
-    st.caption(f"Dataset class: **{'topological' if meta.at[index, 'label'] == 1 else 'trivial'}** · "
+    st.caption(f"Dataset class: **{LABEL_NAMES[int(meta.at[index, 'label'])]}** · "
                f"space group {info.space_group} ({info.symbol}, {info.crystal_system}), from the dataset.")
     return material_from_dataset(dataset, index), index
 
@@ -188,7 +215,34 @@ def _show_spectra(loaded: common.Loaded, entries) -> None:
                 common.show_figure(fig, name, loaded)
 
 
-def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: EnergyReference) -> None:
+def _verdict(prediction: Prediction, true_label: str | None) -> None:
+    """A dataset material predicted against its class is flagged where the answer is read."""
+    text = f"Predicted **{prediction.label}** at the run's threshold {prediction.threshold:.2f}."
+    if true_label is not None and true_label != prediction.label:
+        st.badge("wrong prediction", icon=":material/close:", color="red")
+        text += f" The dataset says **{true_label}**."
+    elif true_label is not None:
+        st.badge("agrees with the dataset", icon=":material/check:", color="green")
+    st.markdown(text)
+
+
+def _contributions(loaded: common.Loaded, prediction: Prediction) -> None:
+    """Each element's spectrum and presence effects and the space group's own contribution."""
+    st.subheader("What each spectrum, each element's presence and the space group contribute")
+    st.caption(" ".join([CONTRIBUTION_DEFINITIONS] + ([SYMMETRY_DEFINITION] if prediction.symmetry else [])))
+    if prediction.contributions_note:
+        st.caption(prediction.contributions_note)
+    common.show_figure(prediction_figures.contribution_bars(prediction.contributions, prediction.symmetry),
+                       "predict_contributions", loaded)
+    rows = [{"input": e, **c.to_dict()} for e, c in prediction.contributions.items()]
+    if prediction.symmetry is not None:
+        rows.append({"input": f"space group {prediction.symmetry.space_group}",
+                     "p_without": prediction.symmetry.p_unknown, "delta": prediction.symmetry.delta})
+    common.download_csv(pd.DataFrame(rows), "predict_contributions", loaded, label="Download contributions as CSV")
+
+
+def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: EnergyReference,
+                     true_label: str | None = None) -> None:
     st.subheader("Probability")
     trusted = prediction.in_domain is not False
     metric, gauge = st.columns([1, 3], vertical_alignment="center")
@@ -198,18 +252,13 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: E
     else:
         metric.markdown(f"p(topological)\n## :gray[{prediction.p_topological:.1%}]")
         metric.caption("Not to be trusted: outside the training data (" + "; ".join(prediction.domain_reasons) + ").")
-    metric.markdown(f"Predicted **{prediction.label}** at the run's threshold {prediction.threshold:.2f}.")
+    with metric:
+        _verdict(prediction, true_label)
     with gauge:
         common.show_figure(prediction_figures.probability_gauge(prediction.p_topological, prediction.threshold,
                                                                 trusted), "predict_probability", loaded)
     _show_trust(prediction, reference)
-    st.subheader("Contribution of each element")
-    st.caption(CONTRIBUTION_DEFINITIONS)
-    if prediction.contributions_note:
-        st.caption(prediction.contributions_note)
-    common.show_figure(prediction_figures.contribution_bars(prediction.contributions), "predict_contributions", loaded)
-    table = pd.DataFrame([{"element": e, **c.to_dict()} for e, c in prediction.contributions.items()])
-    common.download_csv(table, "predict_contributions", loaded, label="Download contributions as CSV")
+    _contributions(loaded, prediction)
     st.subheader("Nearest training materials")
     if prediction.nearest:
         st.caption(f"Distance in the {prediction.nearest_space}.")
@@ -353,7 +402,8 @@ if material is not None:
     for message in prediction.warnings if prediction else material.warnings:
         st.warning(message, icon=":material/warning:")
     if prediction is not None:
-        _show_prediction(loaded, prediction, predictor.energy_reference)
+        truth = CLASS_NAMES.get(int(loaded.dataset.labels[sample])) if sample is not None else None  # None: unlabelled
+        _show_prediction(loaded, prediction, predictor.energy_reference, truth)
         with common.user_errors():
             _show_attribution(loaded, predictor, prediction, sample)
     _show_spectra(loaded, prediction.spectra.values() if prediction else material.spectra)

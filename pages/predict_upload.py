@@ -87,6 +87,8 @@ def _one_file(file: UploadedFile) -> Spectrum | None:
             st.error(result.error, icon=":material/error:")
             return None
         st.caption(_summary(result.spectrum))
+        for note in result.spectrum.notes:  # routine steps: information, not warnings
+            st.caption(f":material/info: {note}")
     return result.spectrum
 
 

@@ -311,3 +311,49 @@ def test_a_batch_with_an_unsafe_zip_is_one_error(page: AppTest) -> None:
     page.file_uploader(key="predict_batch_zip").set_value(("bad.zip", b"PK\x03\x04 not a zip", "application/zip")).run()
     assert not page.exception
     assert len(page.error) == 1 and "bad.zip" in page.error[0].value
+
+
+def test_dataset_materials_are_flagged_when_predicted_wrongly(page: AppTest) -> None:
+    """Each of the first materials says whether the prediction agrees with its dataset class."""
+    dataset = XanesDataset.load(Path(page.selectbox(key="predict_run").value).parent.parent / "datasets" / "demo")
+    seen = set()
+    for position in range(12):
+        page.selectbox(key="predict_sample").select_index(position).run()
+        assert_clean(page)
+        truth = {1: "topological", 0: "trivial"}[int(dataset.labels[page.selectbox(key="predict_sample").value])]
+        verdict = " ".join(m.value for m in page.markdown)
+        predicted = "topological" if "Predicted **topological**" in verdict else "trivial"
+        assert ("wrong prediction" in verdict) == (predicted != truth)
+        assert ("agrees with the dataset" in verdict) == (predicted == truth)
+        seen.add(predicted == truth)
+    assert seen == {True, False}  # a 2-epoch tiny model gets some of twelve right and some wrong
+
+
+def test_space_group_contribution_beside_the_elements(page: AppTest) -> None:
+    import json
+
+    figure = json.loads(page.get("plotly_chart")[1].proto.spec)
+    labels = figure["data"][0]["y"]
+    assert labels[-1].startswith("space group ") and len(labels) >= 2
+    assert "percentage points" in figure["layout"]["xaxis"]["title"]["text"]
+    assert any("space group unknown" in c.value for c in page.caption)  # the definition is shown
+
+
+def test_formula_search_is_exact_and_says_when_it_is_fuzzy(page: AppTest) -> None:
+    from xanes_core.data.browse import reduced_formula
+
+    formula = page.selectbox(key="predict_sample").options[0].split(" · ")[0]
+    page.text_input(key="predict_formula").input(formula).run()
+    assert_clean(page)
+    options = page.selectbox(key="predict_sample").options
+    assert {reduced_formula(o.split(" · ")[0]) for o in options} == {reduced_formula(formula)}
+    page.text_input(key="predict_formula").input("Xe9Zz").run()
+    assert not page.exception
+    assert any("No test material has exactly the composition Xe9Zz" in c.value for c in page.caption)
+
+
+def test_routine_steps_are_information_not_warnings(page: AppTest, fixtures_dir: Path) -> None:
+    page = _upload(page, _fixture(fixtures_dir, "spectra", "xdi", "zn_znse_rt.xdi"))  # a transmission scan
+    assert_clean(page)
+    assert any("mu computed as ln(i0/itrans)" in c.value for c in page.caption)
+    assert not any("computed as" in w.value for w in page.warning)

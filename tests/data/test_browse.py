@@ -64,3 +64,14 @@ def test_sample_table_is_readable(demo) -> None:
     assert list(table["sample_id"]) == list(demo.metadata["sample_id"].iloc[:2])
     assert set(table["class"]) <= {"topological", "trivial"}
     assert "p_topological" in table.columns
+
+
+def test_formula_search_is_exact_by_composition_with_a_fuzzy_fallback_that_says_so() -> None:
+    from xanes_core.data.browse import find_formula
+
+    formulas = ["Bi2Se3", "ZnBi2S2", "Se3Bi2", "Bi4Se6", "NaCl"]
+    found, exact = find_formula(formulas, "Bi2Se3")
+    assert exact and list(found) == [0, 2, 3]  # the same composition however it is written
+    found, exact = find_formula(formulas, "Bi2Se")  # the example: nothing is Bi2Se exactly,
+    assert not exact and 0 in found.tolist()       # so the close spellings come back marked fuzzy
+    assert find_formula(formulas, "no such thing")[0].size == 0

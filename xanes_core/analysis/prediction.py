@@ -23,6 +23,9 @@ Choices (the Predict page and the CLI show their consequences):
   present) and the effect of its presence (removed altogether vs present with that neutral
   spectrum); their sum is the leave-one-out ``delta`` reported alone before. Positive pushes
   towards topological. :meth:`Predictor.attribution` says where in energy each spectrum pushes.
+- **Space-group contribution** (symmetry runs with their dataset): p with the material's own
+  space group minus p with the space group unknown, i.e. averaged over the training split's
+  space groups with both classes weighted equally (:mod:`xanes_core.analysis.symmetry_contribution`).
 - **Nearest training materials**: Euclidean distance in the model's penultimate-layer
   embedding (what its last layer separates), among the run's training materials that contain
   every uploaded element (if none does, those that share the most of them). Needs the run's
@@ -60,6 +63,12 @@ from xanes_core.analysis.materials import (
     prepare_material,
 )
 from xanes_core.analysis.matching import SpectrumLibrary
+from xanes_core.analysis.symmetry_contribution import (
+    SpaceGroupPrior,
+    SymmetryContribution,
+    class_neutral_prior,
+    symmetry_contribution,
+)
 from xanes_core.data.class_means import ClassMeans
 from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import channel_index
@@ -108,6 +117,7 @@ class Prediction:
     in_domain: bool | None = None
     missing_elements: tuple[str, ...] = ()
     domain_reasons: tuple[str, ...] = ()
+    symmetry: SymmetryContribution | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no arrays; coverage per element instead)."""
@@ -129,6 +139,7 @@ class Prediction:
             "similarity": dict(self.similarity),
             "in_domain": self.in_domain,
             "missing_elements": list(self.missing_elements),
+            "symmetry_contribution": asdict(self.symmetry) if self.symmetry else None,
         }
 
 
@@ -189,12 +200,17 @@ class Predictor:
         self.neighbours: _TrainingNeighbours | None = None
         self.library: SpectrumLibrary | None = None
         self.data_note: str | None = None
+        self.space_group_prior: SpaceGroupPrior | None = None
         dataset = self._training_dataset(dataset)
         self.energy_reference = _energy_reference(self.run, dataset)
         self.class_means, self.class_means_note = _class_means(self.run, dataset)
         if dataset is not None:
             self.neighbours = _TrainingNeighbours(self.run, dataset)
             self.library = SpectrumLibrary(dataset, self.run.splits["train"], means=self.energy_reference.mean)
+            if self.needs_space_group:
+                train = self.run.splits["train"]
+                self.space_group_prior = class_neutral_prior(
+                    dataset.metadata["space_group"].to_numpy()[train], dataset.labels[train])
 
     def _training_dataset(self, dataset: XanesDataset | None) -> XanesDataset | None:
         """The run's dataset (checked), or None with :attr:`data_note` saying why."""
@@ -242,8 +258,10 @@ class Predictor:
         prepared = self.prepare(material, align)
         entries = prepared.check.spectra
         messages = list(prepared.warnings)
-        probabilities, embedding = self._score(entries, prepared.space_group)
+        probabilities, embedding, by_group = self._score(entries, prepared.space_group)
         p, threshold = float(probabilities[0]), self.threshold
+        symmetry = (symmetry_contribution(p, by_group, self.space_group_prior, prepared.space_group)
+                    if by_group is not None else None)
         elements = tuple(e.element for e in entries)
         parts = contributions(elements, probabilities, self.class_means is not None)
         notes = [ONE_ELEMENT_NOTE] if len(entries) == 1 else []
@@ -263,7 +281,7 @@ class Predictor:
             run_dir=str(self.run.run_dir), model=self.model_type, nearest_space=space,
             alignment=prepared.check.alignment, similarity=prepared.check.similarity,
             in_domain=prepared.check.in_domain, missing_elements=material.missing_elements,
-            domain_reasons=prepared.check.reasons)
+            domain_reasons=prepared.check.reasons, symmetry=symmetry)
 
     def prepare(self, material: MaterialInput, align: bool = True) -> _Prepared:
         """Settle the space group, align and judge the spectra; no model call yet."""
@@ -298,13 +316,20 @@ class Predictor:
                                     self.class_means)
 
     def _score(self, entries: Sequence[ElementSpectrum],
-               space_group: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities of the material and of its variants (:func:`~xanes_core.analysis.contributions.variants`)
-        in one batch, and the material's embedding."""
+               space_group: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """In one batch: probabilities of the material and of its variants
+        (:func:`~xanes_core.analysis.contributions.variants`), the material's embedding, and (symmetry
+        runs with a space-group prior) p of the material's spectra with each space group of the prior."""
         neutral = self.class_means.neutral() if self.class_means is not None else None
         X = variants(np.stack([e.mu for e in entries]), [e.element for e in entries], space_group, neutral)
+        own = len(X)
+        prior = self.space_group_prior if space_group is not None else None
+        if prior is not None:
+            by_group = np.repeat(X[:1], prior.groups.size, axis=0)
+            by_group[:, 0] = prior.groups  # column 0 of packed X is the space group
+            X = np.concatenate([X, by_group])
         probabilities, embedding = self.run.classifier.predict_with_embedding(X)
-        return probabilities, embedding[0]
+        return probabilities[:own], embedding[0], (probabilities[own:] if prior is not None else None)
 
 
 def load_run_checked(run_dir: str | Path, cnn_types: Sequence[str]) -> "LoadedRun":

@@ -84,6 +84,7 @@ def summarize(spectrum: Spectrum) -> dict[str, Any]:
         "energy_max": float(spectrum.energy[-1]),
         "e0_estimate": spectrum.metadata.get("e0_estimate"),
         "warnings": list(spectrum.warnings),
+        "notes": list(spectrum.notes),
     }
 
 

@@ -7,6 +7,7 @@ each absorbing element it contains.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,3 +104,30 @@ def element_count_table(dataset: XanesDataset) -> pd.DataFrame:
     )
     table["total"] = table["topological"] + table["trivial"]
     return table
+
+
+def reduced_formula(formula: str) -> str | None:
+    """The reduced formula of a composition ("Se3Bi2" and "Bi4Se6" -> "Bi2Se3"); None if it is not one."""
+    from pymatgen.core import Composition
+
+    try:
+        return Composition(str(formula).strip()).reduced_formula
+    except Exception:  # noqa: BLE001 - pymatgen raises several types for text that is no formula
+        return None
+
+
+def find_formula(formulas: Sequence[str], query: str, keys: Sequence[str | None] | None = None,
+                 most: int = 20) -> tuple[np.ndarray, bool]:
+    """Positions of ``formulas`` with exactly the query's composition, and True; when there is
+    none, the closest spellings (difflib, at most ``most``) and False, so a caller can say the
+    match is fuzzy. "Bi2Se" finds no Bi2Se3 and no ZnBi2S2 exactly. ``keys``: the formulas'
+    reduced formulas if already computed (they are the slow part)."""
+    import difflib
+
+    keys = list(keys) if keys is not None else [reduced_formula(f) for f in formulas]
+    wanted = reduced_formula(query)
+    exact = np.array([i for i, key in enumerate(keys) if wanted is not None and key == wanted], dtype=np.int64)
+    if exact.size:
+        return exact, True
+    close = set(difflib.get_close_matches(query.strip(), sorted(set(formulas)), n=most, cutoff=0.5))
+    return np.array([i for i, f in enumerate(formulas) if f in close], dtype=np.int64), False

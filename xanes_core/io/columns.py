@@ -33,19 +33,19 @@ _IF_NAMES = {"if", "ifluor", "ifl", "fluor", "ifluorescence"}
 
 @dataclass(frozen=True)
 class Picked:
-    """Energy and mu chosen from a table, and how (for metadata and warnings)."""
+    """Energy and mu chosen from a table, and how (for metadata and a note to the reader)."""
 
     energy: np.ndarray
     mu: np.ndarray
     how: str
-    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
 
     def measured(self, source_format: str, name: str, labels: list[str], element: str | None = None,
                  edge: str | None = None, **metadata) -> ParsedSpectrum:
         """A measured spectrum of these columns; ``metadata`` adds to the column labels and mu's origin."""
         return ParsedSpectrum(
             energy=self.energy, mu=self.mu, source_format=source_format, name=name, is_computed=False,
-            element=element, edge=edge, warnings=list(self.warnings),
+            element=element, edge=edge, notes=list(self.notes),
             metadata={"columns": labels, "mu_from": self.how, **metadata},
         )
 

@@ -31,7 +31,12 @@ _MAX_DUPLICATE_FRACTION = 0.2
 
 @dataclass(frozen=True, eq=False)
 class Spectrum:
-    """One absorption spectrum as read from a file (energies in eV, increasing)."""
+    """One absorption spectrum as read from a file (energies in eV, increasing).
+
+    ``warnings`` are what a person should check (a guess, a repair, a doubtful value);
+    ``notes`` say what was done as a matter of routine (e.g. mu computed as ln(I0/It)), so a
+    page can show them as information rather than as warnings.
+    """
 
     energy: np.ndarray
     mu: np.ndarray
@@ -42,6 +47,7 @@ class Spectrum:
     warnings: tuple[str, ...]
     is_computed: bool
     metadata: dict
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -57,6 +63,7 @@ class ParsedSpectrum:
     edge: str | None = None
     warnings: list[str] = field(default_factory=list)
     metadata: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def build_spectrum(
@@ -92,6 +99,7 @@ def build_spectrum(
         warnings=tuple(warnings),
         is_computed=parsed.is_computed,
         metadata=metadata,
+        notes=tuple(parsed.notes),
     )
 
 

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from xanes_core.analysis.materials import ElementSpectrum
 from xanes_core.analysis.matching import Match
 from xanes_core.analysis.prediction import Contribution
+from xanes_core.analysis.symmetry_contribution import SymmetryContribution
 from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS, k_edge_energy
 from xanes_core.io import NormalizedSpectrum
@@ -127,30 +128,53 @@ _EFFECTS = (("spectrum_effect", "spectrum (vs class-neutral spectrum)", "#6c3483
             ("delta", "both (leave-one-out)", "#17202a"))
 
 
-def contribution_bars(contributions: Mapping[str, Contribution]) -> go.Figure:
+def readable_axis(values: Sequence[float]) -> dict:
+    """Tick step and format for values shown in percentage points, so that every tick label is
+    distinct: a span of 0.004 gets "+0.1" steps, not five labels that all read "-0.00"."""
+    span = max((max(values) - min(values)) if len(values) else 0.0, max((abs(v) for v in values), default=0.0), 1e-6)
+    raw = span / 4
+    step = 10 ** np.floor(np.log10(raw))
+    step *= next(m for m in (1, 2, 5, 10) if raw <= m * step)
+    decimals = max(0, int(-np.floor(np.log10(step) + 1e-9)))
+    return dict(dtick=float(step), tickformat=f"+.{decimals}f")
+
+
+def contribution_bars(contributions: Mapping[str, Contribution],
+                      symmetry: SymmetryContribution | None = None) -> go.Figure:
     """Per element (channel order) the effect of its spectrum and of its presence as bars, and
-    their sum, the leave-one-out delta, as a marker (:mod:`xanes_core.analysis.contributions`).
-    Effects a prediction lacks (one element: presence; no class means: both) are not drawn."""
+    their sum, the leave-one-out delta, as a marker (:mod:`xanes_core.analysis.contributions`);
+    the space group's (p with it minus p with it unknown) as its own hatched bar. In percentage
+    points, on an axis whose tick labels are all distinct. Effects a prediction lacks are not drawn."""
     elements = sorted(contributions, key=CHANNELS.index)
-    fig = go.Figure()
+    fig, shown = go.Figure(), []
     for name, label, colour in _EFFECTS:
         values = [getattr(contributions[e], name) for e in elements]
         if all(v is None for v in values):
             continue
-        hover = "%{y}: Δp = %{x:+.3f}<extra>" + label + "</extra>"
+        points = [None if v is None else 100 * v for v in values]
+        shown += [v for v in points if v is not None]
+        hover = "%{y}: Δp = %{x:+.2f} points<extra>" + label + "</extra>"
         if name == "delta":
-            fig.add_trace(go.Scatter(x=values, y=elements, mode="markers", name=label, hovertemplate=hover,
+            fig.add_trace(go.Scatter(x=points, y=elements, mode="markers", name=label, hovertemplate=hover,
                                      marker=dict(symbol="diamond", size=11, color=colour)))
         else:
-            fig.add_trace(go.Bar(x=values, y=elements, orientation="h", name=label, marker_color=colour,
+            fig.add_trace(go.Bar(x=points, y=elements, orientation="h", name=label, marker_color=colour,
                                  hovertemplate=hover))
+    if symmetry is not None:
+        shown.append(100 * symmetry.delta)
+        fig.add_trace(go.Bar(
+            x=[100 * symmetry.delta], y=[f"space group {symmetry.space_group}"], orientation="h",
+            name="space group (vs unknown)", marker=dict(color="#d68910", pattern_shape="/"),
+            hovertemplate=f"Δp = %{{x:+.2f}} points<br>p with the space group unknown = {symmetry.p_unknown:.3f}"
+                          "<extra>space group</extra>"))
     fig.add_vline(x=0, line=dict(color="#566573", width=1))
     fig.update_layout(barmode="group")
-    fig.update_xaxes(title="Δ p(topological): ← towards trivial · towards topological →", tickformat="+.2f",
-                     zeroline=False)
-    fig.update_yaxes(title="Absorbing element", autorange="reversed")
-    return legend_below(base_layout(fig, "Contribution of each element: its spectrum and its presence",
-                                    200 + 50 * len(elements)))
+    fig.update_xaxes(title="Δ p(topological), percentage points: ← towards trivial · towards topological →",
+                     zeroline=False, **readable_axis(shown))
+    fig.update_yaxes(title="", autorange="reversed")
+    rows = len(elements) + (symmetry is not None)
+    return legend_below(base_layout(fig, "What each spectrum, each element's presence and the space group contribute",
+                                    200 + 50 * rows), rows=2)
 
 
 def matches_overlay(element: str, energy: np.ndarray, query: np.ndarray, name: str,
