@@ -29,7 +29,7 @@ from xanes_core.errors import SourceError
 from xanes_core.io.limits import CATALOGUE_MB, MANIFEST_MB, ZIP_MB
 from xanes_core.sources import funnel
 from xanes_core.sources.build_job import BuildJob, BuildStatus, dataset_folder
-from xanes_core.sources.labels import read_labels
+from xanes_core.sources.labels import EXAMPLE_LABELS, read_labels
 from xanes_core.sources.local_files import (
     DROP_REASONS,
     MANIFEST_COLUMNS,
@@ -37,6 +37,7 @@ from xanes_core.sources.local_files import (
     LocalBuildResult,
     build_from_archive,
 )
+from xanes_core.sources.materials_project import estimate_calls
 
 FORMAT_NAMES = {
     "auto": "Guess from the file",
@@ -69,6 +70,10 @@ def _catalogue_section() -> pd.DataFrame | None:
                                 help="The TQC export the paper used, a Materiae catalogue, or a CSV "
                                      "with mp_id (or icsd) and label columns.")
     fmt = right.selectbox("Format", list(FORMAT_NAMES), format_func=FORMAT_NAMES.get, key="mp_labels_format")
+    left.download_button("Download an example catalogue (CSV)", EXAMPLE_LABELS.read_bytes(),
+                         file_name="example_labels.csv", mime="text/csv", icon=":material/download:",
+                         key="mp_example", help="Six Materials Project materials with their class in the Materiae "
+                                                "catalogue (with spin-orbit coupling): the plain CSV format.")
     if upload is None:
         st.caption("Upload a catalogue to start. Rows of undetermined class (e.g. Materiae 'Unknown') are left out.")
         return None
@@ -82,6 +87,8 @@ def _catalogue_section() -> pd.DataFrame | None:
     columns[0].metric("Catalogue entries", f"{len(labels):,}")
     columns[1].metric("Topological", f"{n_topological:,}")
     columns[2].metric("Trivial", f"{len(labels) - n_topological:,}")
+    st.caption(f"A build of these entries makes at most {estimate_calls(labels):,} Materials Project client calls "
+               "(100 materials per call; answers already cached are not asked again).")
     classes, preview = st.columns([1, 2])
     classes.dataframe(funnel.catalogue_classes(labels), hide_index=True)
     preview.dataframe(labels.head(200), hide_index=True)
@@ -105,7 +112,7 @@ def _build_section(labels: pd.DataFrame | None) -> None:
     name = st.text_input("Dataset name", value=DEFAULT_NAME, key="mp_dataset_name",
                          help="Saved as a folder under cache/datasets/; then choose it in the sidebar.")
     running = job.status().running
-    buttons = st.container(horizontal=True)
+    buttons = st.container(horizontal=True, vertical_alignment="center")
     if buttons.button("Start build", type="primary", icon=":material/play_arrow:", key="mp_start",
                     disabled=labels is None or running):
         with common.user_errors():
@@ -113,6 +120,9 @@ def _build_section(labels: pd.DataFrame | None) -> None:
             st.rerun()  # redraw with Start disabled, Stop enabled and the progress fragment polling
     if buttons.button("Stop", icon=":material/stop:", key="mp_stop", disabled=not running):
         job.stop()
+    if labels is None or running:  # say why Start is greyed out
+        buttons.caption("A build is running; Stop it or wait." if running
+                        else "Start needs a label catalogue: upload one above (or the example).")
     is_running = job.status().running
     st.fragment(run_every=_POLL_S if is_running else None)(_watch)(is_running)
 

@@ -114,6 +114,23 @@ def test_renders_with_start_disabled_until_a_catalogue_is_given(page: AppTest) -
     assert page.title[0].value == "Data sources"
     assert page.button(key="mp_start").disabled and page.button(key="mp_stop").disabled
     assert page.text_input(key="mp_api_key").value == ""  # never pre-filled with a key
+    assert any("Start needs a label catalogue" in c.value for c in page.caption)  # why it is greyed out
+
+
+def test_the_example_catalogue_reads_and_the_build_is_estimated(page: AppTest) -> None:
+    from xanes_core.sources.labels import EXAMPLE_LABELS
+    from xanes_core.sources.materials_project import estimate_calls
+
+    example = read_labels(EXAMPLE_LABELS)
+    assert set(example["label"]) == {0, 1} and example["mp_id"].notna().all()
+    assert estimate_calls(example) == 2  # six materials: one chunk of structures, one of spectra
+    icsd_only = example.assign(mp_id=None)
+    assert estimate_calls(icsd_only) == 1 + 2  # their formulas are resolved first
+    upload(page, "example_labels.csv", EXAMPLE_LABELS.read_bytes())
+    assert_clean(page)
+    assert any("at most 2 Materials Project client calls" in c.value for c in page.caption)
+    assert not page.button(key="mp_start").disabled
+    assert not any("Start needs" in c.value for c in page.caption)
 
 
 def test_materiae_upload_shows_class_counts(page: AppTest, fixtures_dir: Path) -> None:

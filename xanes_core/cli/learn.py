@@ -103,7 +103,8 @@ def report(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def figures(args: argparse.Namespace) -> dict[str, Any]:
-    """The figure pack of a run: ``{"path", "n_figures", "seconds", "warnings"}``."""
+    """The figure pack of a run: exactly ``{"path", "n_figures", "seconds"}`` (issue 14 fixes
+    these keys; a dataset-binding warning is written into the pack's README.txt instead)."""
     from xanes_core.viz.figure_pack import write_figure_pack
 
     if not str(args.out).lower().endswith(".zip"):
@@ -112,5 +113,4 @@ def figures(args: argparse.Namespace) -> dict[str, Any]:
         raise XanesError(f"--threshold must lie between 0 and 1 ({args.threshold} given).")
     started = time.perf_counter()
     path, count = write_figure_pack(args.run_dir, args.out, args.threshold)
-    return {"path": str(path), "n_figures": count, "seconds": round(time.perf_counter() - started, 2),
-            "warnings": dataset_warnings(args.run_dir)}
+    return {"path": str(path), "n_figures": count, "seconds": round(time.perf_counter() - started, 2)}

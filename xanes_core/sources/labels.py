@@ -42,6 +42,9 @@ CLASS_LABELS: dict[str, int] = {
     # Plain names for hand-written CSVs.
     "trivial": 0, "topological": 1,
 }
+#: A six-row plain CSV (mp_id, formula, label) of Materials Project materials with their Materiae
+#: class (with spin-orbit coupling): what the Data sources page offers as an example.
+EXAMPLE_LABELS = Path(__file__).with_name("example_labels.csv")
 #: Classes that say "not determined": such rows are dropped, not labelled.
 UNDETERMINED = frozenset({"Unknown"})
 

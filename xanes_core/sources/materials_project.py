@@ -334,3 +334,14 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         raise SourceError("chunk_size must be at least 1.")
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def estimate_calls(labels: pd.DataFrame, chunk_size: int = 100) -> int:
+    """How many Materials Project client calls a build of ``labels`` makes at most, before its
+    cache answers any: one per chunk of formulas to resolve ICSD-only rows, then two (structures,
+    K-edge XANES) per chunk of materials. Each call may page through several HTTP requests."""
+    icsd_only = labels[labels["mp_id"].isna()]
+    formulas = icsd_only["formula"].dropna().nunique()
+    materials = labels["mp_id"].dropna().nunique() + len(icsd_only)
+    return -(-formulas // chunk_size) + 2 * -(-materials // chunk_size)
+

@@ -37,6 +37,7 @@ from xanes_core.learn.results import (
     topological_prevalence,
 )
 from xanes_core.viz import results as result_figures
+from xanes_core.viz.report import binding_note
 from xanes_core.viz.style import label_demo
 
 PNG_WIDTH = 1000  # px at scale 1: about 17 cm at 150 dpi, with PNG_SCALE 3 a 450 dpi column figure
@@ -159,6 +160,7 @@ def _readme(run: RunResults, packed: list[PackedFigure], generated: datetime) ->
              f"Operating point: threshold {run.threshold:.3f} on p(topological) "
              f"({operating_point.RULES.get(run.settings.threshold_rule, 'chosen by hand')}); "
              "chosen on the validation split, scores on the test split.",
+             *([binding_note(run)] if binding_note(run) else []),
              f"Generated {generated.isoformat(timespec='seconds')} by xanes_core.viz.figure_pack.",
              f"Each figure: NAME.png ({PNG_WIDTH * PNG_SCALE} px wide), NAME.svg (vector), NAME.csv (its data).", ""]
     lines += [f"- {item.name}: {item.figure.layout.title.text}" for item in packed]

@@ -105,10 +105,16 @@ def _without_dataset_path(text: str, run: RunResults) -> str:
     return text.replace(str(run.config.get("dataset", "")), f"'{run.dataset_name}'")
 
 
+def binding_note(run: RunResults) -> str:
+    """The dataset-binding message without this machine's path ('' when the dataset is the one
+    trained on); the report's lead paragraph and the figure pack's README say it."""
+    return _without_dataset_path(run.binding.message, run) if run.binding.message else ""
+
+
 def _binding_notice(run: RunResults) -> str:
     """A lead paragraph when the run's dataset is not (or cannot be shown to be) the version it
     was trained on: the numbers below are those of the version it saw."""
-    return _p(_without_dataset_path(run.binding.message, run), "lead") + "\n" if run.binding.message else ""
+    return _p(binding_note(run), "lead") + "\n" if run.binding.message else ""
 
 
 def _summary_box(run: RunResults) -> str:
