@@ -17,6 +17,7 @@ navigation = st.navigation([
     st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
     st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
     st.Page("pages/data_sources.py", title="Data sources", icon=":material/cloud_download:"),
+    st.Page("pages/present.py", title="Presentation", icon=":material/slideshow:"),
 ])
 common.choose_dataset()
 navigation.run()

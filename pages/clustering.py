@@ -27,11 +27,6 @@ def _cluster(key: str, _dataset: XanesDataset, symbol: str) -> clustering.Elemen
     return clustering.cluster_element(_dataset, symbol)
 
 
-@st.cache_data(show_spinner="Clustering every element (once per dataset)…")
-def _scores(key: str, _dataset: XanesDataset) -> pd.DataFrame:
-    return clustering.cluster_all_elements(_dataset)
-
-
 def _points_table(dataset: XanesDataset, result: clustering.ElementClustering) -> pd.DataFrame:
     samples = dataset.sample_index[result.rows]
     return pd.DataFrame({
@@ -76,7 +71,7 @@ def _element_section(loaded: common.Loaded, symbol: str) -> None:
 
 
 def _all_elements_section(loaded: common.Loaded) -> None:
-    scores = _scores(loaded.key, loaded.dataset)
+    scores = common.cluster_scores(loaded)
     st.caption("Each element clustered on its own, exactly as above; each cell prints the fraction and the number of "
                "spectra. Red: above a coin toss (0.5), blue: below; pale: fewer than ten spectra; grey: too few "
                "training spectra to cluster.")

@@ -144,6 +144,19 @@ def trainers() -> TrainerRegistry:
     return TrainerRegistry()
 
 
+@st.cache_data(show_spinner="Clustering every element (once per dataset)…")
+def _cluster_scores(key: str, _dataset: XanesDataset) -> pd.DataFrame:
+    from xanes_core.analysis.clustering import cluster_all_elements
+
+    return cluster_all_elements(_dataset)
+
+
+def cluster_scores(loaded: Loaded) -> pd.DataFrame:
+    """Per-element clustering scores of the dataset, computed once per dataset version (the
+    Clustering page and the presentation share them)."""
+    return _cluster_scores(loaded.key, loaded.dataset)
+
+
 def _available() -> list[str]:
     names = [p.name for p in list_datasets(datasets_root())]
     return names if DEMO_NAME in names else [DEMO_NAME, *names]

@@ -34,6 +34,18 @@ def legend_below(fig: go.Figure, rows: int = 1) -> go.Figure:
     return fig
 
 
+def for_slides(fig: go.Figure, scale: float = 1.35) -> go.Figure:
+    """Larger text throughout (axes, ticks, legend, title, cell numbers) for a projector: the
+    figure's own sizes times ``scale``, so relative emphasis is kept."""
+    base = (fig.layout.font.size or 12) * scale
+    fig.update_layout(font=dict(size=base), title_font_size=(fig.layout.title.font.size or 17) * scale)
+    for trace in fig.data:
+        size = getattr(getattr(trace, "textfont", None), "size", None)
+        if isinstance(size, (int, float)):
+            trace.textfont.size = size * scale
+    return fig
+
+
 def label_demo(fig: go.Figure) -> go.Figure:
     """Write the demo label into the figure (top right), so an exported PNG cannot lose it.
 
