@@ -88,7 +88,9 @@ def page_run(page, url: str, cache: Path, epochs: int) -> float:
     page.goto(url)
     page.get_by_role("link", name="Training").click()
     page.get_by_role("heading", name="Training").wait_for(timeout=120_000)
-    page.get_by_label("Epochs (most)", exact=True).fill(str(epochs))
+    epochs_field = page.get_by_label("Epochs (most)", exact=True)
+    epochs_field.wait_for(timeout=300_000)  # a busy machine may take minutes to draw the page
+    epochs_field.fill(str(epochs))
     page.get_by_role("button", name="Start").click()
     deadline = time.monotonic() + 1800
     while time.monotonic() < deadline:

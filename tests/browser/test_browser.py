@@ -8,6 +8,7 @@ AppTest runs the scripts but not the front end; this catches what only a browser
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -32,7 +33,31 @@ PAGES = [
     ("results", "Results", ["Per class", "Per element", "ROC and PR", "Decision boundary", "Training history",
                             "Compare runs", "Configuration"]),
     ("predict", "Predict", []),
+    ("present", "Presentation", []),
 ]
+# Every text drawn inside a plot that has a heatmap (periodic tables, confusion matrices) must fit
+# its cell: the plot area divided by the heatmap's columns and rows. Returns the misfits.
+CELL_TEXT_MISFITS_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(plot => {
+  const heatmaps = (plot._fullData || []).filter(t => t.type === 'heatmap' && t.z && t.z.length);
+  if (!heatmaps.length) return [];
+  const size = plot._fullLayout._size, z = heatmaps[0].z;
+  const width = size.w / z[0].length, height = size.h / z.length;
+  return [...plot.querySelectorAll('.cartesianlayer .plot text')]
+    .filter(t => t.textContent.trim())
+    .map(t => ({text: t.textContent, box: t.getBBox()}))
+    .filter(({box}) => box.width > width + 0.5 || box.height > height + 0.5)
+    .map(({text, box}) => `${text}: ${box.width.toFixed(0)}x${box.height.toFixed(0)} px in a `
+                          + `${width.toFixed(0)}x${height.toFixed(0)} px cell`);
+})
+"""
+# Text that the browser cuts with an ellipsis (metric labels, captions, tabs, buttons).
+TRUNCATED_JS = """
+() => [...document.querySelectorAll('[data-testid="stMain"] *')]
+  .filter(e => e.children.length === 0 && e.textContent.trim()
+               && getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.trim())
+"""
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed at /usr/bin/chromium "
@@ -68,7 +93,11 @@ def server(tmp_path_factory) -> Iterator[str]:
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
 
 
 def _train_runs(dataset: Path, runs: Path) -> None:
@@ -96,11 +125,11 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError("streamlit did not become healthy in time")
 
 
-def _wait_for_run(page) -> None:
+def _wait_for_run(page, timeout: int = 30_000) -> None:
     """Wait until Streamlit has finished the script run (the running indicator is gone)."""
     page.wait_for_timeout(500)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
     page.wait_for_timeout(500)
 
 
@@ -133,6 +162,37 @@ def test_every_page_renders_without_exception(server: str) -> None:
             assert page.locator('[data-testid="stException"]').count() == 0, f"exception on /{path}"
             assert page.locator(".js-plotly-plot").count() > 0, f"no plotly figure on /{path}"
             assert page.get_by_text("synthetic demo data").first.is_visible()
+
+
+def _readable(page, where: str) -> None:
+    """No heatmap label spills out of its cell and no text is cut short, on what is shown now."""
+    page.wait_for_timeout(1500)  # plotly draws after Streamlit's run ends
+    assert page.evaluate(CELL_TEXT_MISFITS_JS) == [], f"labels outside their cells on {where}"
+    assert page.evaluate(TRUNCATED_JS) == [], f"truncated text on {where}"
+
+
+@pytest.mark.timeout(240)
+def test_figures_and_labels_are_readable_at_1280_px(server: str) -> None:
+    """At a projector's 1280x720 (a tall page so everything renders): periodic-table numbers and
+    confusion counts fit their cells, and no metric label or caption is cut with an ellipsis."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    views = [("", "Dataset browser", ["Dataset overview"]), ("clustering", "Clustering", []),
+             ("results", "Results", ["Per class", "Per element"]), ("present", "Presentation", [])]
+    with _chromium_page(viewport={"width": 1280, "height": 3600}) as page:
+        page.goto(server)
+        page.get_by_role("heading", name="Dataset browser").wait_for(timeout=30_000)
+        for path, title, tabs in views:
+            if path:
+                page.get_by_role("link", name=title).click()
+            page.get_by_role("heading", name=title).first.wait_for(timeout=60_000)
+            _wait_for_run(page, timeout=150_000)  # the presentation loads a model and clusters every element
+            for tab in tabs:
+                page.get_by_role("tab", name=tab).click()
+                _readable(page, f"/{path} {tab}")
+            if not tabs:
+                _readable(page, f"/{path}")
+            page.screenshot(path=str(SCREENSHOTS / f"readable_{path or 'dataset'}_1280.png"), full_page=True)
+            assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_training_runs_live_survives_a_reload_and_stops(server: str) -> None:
@@ -178,4 +238,6 @@ def test_results_compare_and_report_download(server: str) -> None:
             page.get_by_role("button", name="Download report (HTML)").click()
         html = Path(download.value.path()).read_text()
         assert html.startswith("<!DOCTYPE html>") and "Runs compared" in html
+        text = re.sub(r"<script.*?</script>", "", html, flags=re.S)  # plotly.js and figure data aside
+        assert not re.search(r"(?<![\w.:/])/(tmp|home|root|work|usr|var)/", text), "an absolute path in the report"
         assert page.locator('[data-testid="stException"]').count() == 0

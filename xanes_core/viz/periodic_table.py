@@ -214,8 +214,9 @@ def _figure(layers: _Layers, bounds: tuple[float, float], colorscale: list, scal
     fig = go.Figure([
         go.Heatmap(z=layers.missing, colorscale=flat(NO_DATA_COLOR), showscale=False, name="no data", **common),
         go.Heatmap(z=layers.zero, colorscale=flat(ZERO_COLOR), showscale=False, name="zero", **common),
-        go.Heatmap(z=layers.faded, colorscale=colorscale, zmin=bounds[0], zmax=bounds[1], showscale=False,
-                   opacity=FADED_OPACITY, name="few materials", **common),
+        go.Heatmap(z=layers.faded, colorscale=colorscale, zmin=bounds[0], zmax=bounds[1], opacity=FADED_OPACITY,
+                   name="few materials", showscale=bool(np.isnan(layers.main).all()),  # the scale, if only pale cells
+                   colorbar=_colorbar(bounds, scale, colorbar_title), **common),
         go.Heatmap(z=layers.main, colorscale=colorscale, zmin=bounds[0], zmax=bounds[1], name=colorbar_title,
                    colorbar=_colorbar(bounds, scale, colorbar_title), **common),
         text,
