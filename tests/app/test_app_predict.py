@@ -332,9 +332,9 @@ def test_dataset_materials_are_flagged_when_predicted_wrongly(page: AppTest) -> 
 def test_space_group_contribution_beside_the_elements(page: AppTest) -> None:
     import json
 
-    figure = json.loads(page.get("plotly_chart")[1].proto.spec)
-    labels = figure["data"][0]["y"]
-    assert labels[-1].startswith("space group ") and len(labels) >= 2
+    figures = [json.loads(chart.proto.spec) for chart in page.get("plotly_chart")]
+    figure = next(f for f in figures if "space group contribute" in f["layout"]["title"]["text"])
+    assert figure["data"][-1]["y"][0].startswith("space group ") and len(figure["data"]) >= 2
     assert "percentage points" in figure["layout"]["xaxis"]["title"]["text"]
     assert any("space group unknown" in c.value for c in page.caption)  # the definition is shown
 
