@@ -204,7 +204,10 @@ def test_training_runs_live_survives_a_reload_and_stops(server: str) -> None:
         page.get_by_role("heading", name="Training").wait_for(timeout=30_000)
         _wait_for_run(page)
         page.screenshot(path=str(SCREENSHOTS / "training.png"), full_page=True)
-        for label, value in (("Epochs (most)", "200"), ("Filters", "4, 8, 4"), ("Dense units", "16, 8")):
+        # 200 epochs and patience 100: the run cannot end (early stopping) before Stop is clicked,
+        # now that the page trains as fast as the CLI
+        for label, value in (("Epochs (most)", "200"), ("Early-stopping patience (epochs)", "100"),
+                             ("Filters", "4, 8, 4"), ("Dense units", "16, 8")):
             page.get_by_label(label, exact=True).fill(value)
         page.get_by_role("button", name="Start").click()
         page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)  # curves after epoch 1
