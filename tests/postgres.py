@@ -74,9 +74,19 @@ def postgres_url() -> Iterator[str]:
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
     _run([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "server.log"),
           "-w", "-t", "60", "start"], user)
+    _stop_when_orphaned(bindir, data, folder, user)
     try:
         yield f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/{DATABASE}"
     finally:
         subprocess.run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                        user=user, capture_output=True, timeout=60)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop_when_orphaned(bindir: Path, data: Path, folder: Path, user: str | None) -> None:
+    """A watchdog that stops the server and removes its folder if this test process dies without
+    running the fixture's teardown (killed by a timeout, say), so no server outlives its tests."""
+    script = (f"while [ -d /proc/{os.getpid()} ]; do sleep 5; done; "
+              f"'{bindir / 'pg_ctl'}' -D '{data}' -m immediate -w stop; rm -rf '{folder}'")
+    subprocess.Popen(["sh", "-c", script], user=user, start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
