@@ -14,7 +14,7 @@ from xanes_core.analysis.prediction import Predictor
 from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import ElementError, RunError, SpectrumError, XanesError
 from xanes_core.io import read_spectrum
-from xanes_core.learn.features import pack
+from xanes_core.learn.features import pack, pack_rows
 from xanes_core.learn.run_settings import update_settings
 from tests.analysis.helpers import train_tiny
 
@@ -78,9 +78,14 @@ def test_contributions_split_spectrum_and_presence(symmetry, demo_small):
     prediction = symmetry.predict_sample(demo_small, index)
     p = prediction.p_topological
     assert set(prediction.contributions) == set(prediction.elements)
-    for contribution in prediction.contributions.values():
-        assert 0 <= contribution.p_without <= 1 and 0 <= contribution.p_neutral <= 1
-        assert contribution.delta == pytest.approx(p - contribution.p_without)
+    rows = demo_small.rows_for_samples([index])
+    space_group = np.array([demo_small.metadata.at[index, "space_group"]])
+    for element, contribution in prediction.contributions.items():
+        kept = [r for r in rows if CHANNELS[demo_small.channel[r]] != element]  # the material without it
+        X = pack_rows(demo_small.spectra[kept], demo_small.channel[kept], np.zeros(len(kept), int), 1, space_group)
+        without = float(symmetry.run.classifier.predict_proba(X)[0, 1])
+        assert contribution.p_without == pytest.approx(without, abs=1e-5)
+        assert contribution.delta == pytest.approx(model_probability(symmetry, demo_small, index) - without, abs=1e-5)
         assert contribution.spectrum_effect == pytest.approx(p - contribution.p_neutral)
         assert contribution.presence_effect == pytest.approx(contribution.p_neutral - contribution.p_without)
         assert contribution.spectrum_effect + contribution.presence_effect == pytest.approx(contribution.delta)
@@ -117,8 +122,11 @@ def test_real_fixture_files_predict_with_warnings_listed(core, fixtures_dir):
     cobalt = read_spectrum(fixtures_dir.joinpath(*MP, "LiCoO2_k_xanes.json"))
     iron = read_spectrum(fixtures_dir / "spectra" / "xdi" / "fe2o3_rt.xdi")  # measured: normalized
     prediction = core.predict([cobalt, iron])
-    assert 0.0 <= prediction.p_topological <= 1.0
-    assert prediction.elements == ("Co", "Fe") and isinstance(prediction.warnings, tuple)
+    prepared = [prediction.spectra[element] for element in ("Co", "Fe")]  # as read, normalized and aligned
+    X = pack_rows(np.stack([e.mu for e in prepared]), np.array([CHANNELS.index("Co"), CHANNELS.index("Fe")]),
+                  np.zeros(2, int), 1, None)
+    assert prediction.p_topological == pytest.approx(float(core.run.classifier.predict_proba(X)[0, 1]), abs=1e-6)
+    assert prediction.elements == ("Co", "Fe")
     assert prediction.spectra["Fe"].normalized.method == "pre-edge/post-edge"
     assert prediction.spectra["Co"].normalized.method == "as computed"
     assert prediction.spectra["Fe"].mu.shape == (200,) and 0 < prediction.spectra["Co"].coverage <= 1

@@ -11,7 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import APP, assert_clean
+from xanes_core.analysis.prediction import Predictor
 from xanes_core.data.dataset import XanesDataset
+from xanes_core.io import read_spectrum
 from xanes_core.io.limits import CIF_MB, MB, SPECTRUM_FILE_MB
 from xanes_core.learn import runs
 from xanes_core.learn.config import ModelConfig
@@ -47,6 +49,12 @@ def _open(cache: Path, monkeypatch) -> AppTest:
     return AppTest.from_file(APP, default_timeout=90).run().switch_page("pages/predict.py").run()
 
 
+@pytest.fixture(scope="module")
+def predictor(run_cache: Path) -> Predictor:
+    """The tiny symmetry run, loaded outside the page: what the page must show for an input."""
+    return Predictor(run_cache / "runs" / "tiny-symmetry")
+
+
 @pytest.fixture
 def page(run_cache: Path, monkeypatch) -> AppTest:
     return _open(run_cache, monkeypatch)
@@ -73,6 +81,11 @@ def _probability(page: AppTest) -> float:
     return float(grey.split(":gray[")[1].split("%")[0]) / 100
 
 
+def assert_shows(page: AppTest, expected: float) -> None:
+    """The page shows the Predictor's probability for the same input (to its 0.1 % display)."""
+    assert _probability(page) == pytest.approx(expected, abs=6e-4)
+
+
 def _trust_table(page: AppTest):
     return next(d.value for d in page.dataframe if "similarity" in d.value.columns and "threshold" in d.value.columns)
 
@@ -97,15 +110,18 @@ def test_without_a_run_one_click_trains_a_quick_model(demo_cache, tmp_path, monk
     assert [r.status for r in runs.list_runs(cache / "runs")] == ["completed"]
     page.run()
     assert_clean(page)
-    assert 0.0 <= _probability(page) <= 1.0
+    (run,) = runs.list_runs(cache / "runs")
+    dataset = XanesDataset.load(cache / "datasets" / "demo")
+    expected = Predictor(run.run_dir).predict_sample(dataset, page.selectbox(key="predict_sample").value)
+    assert_shows(page, expected.p_topological)
 
 
-def test_dataset_material_predicts_with_evidence(page: AppTest) -> None:
+def test_dataset_material_predicts_with_evidence(page: AppTest, predictor: Predictor, run_cache: Path) -> None:
     assert_clean(page)
     assert "baseline" in " ".join(c.value for c in page.caption)  # the elements run is explained, not listed
     assert all("elements" not in option for option in page.selectbox(key="predict_run").options)
-    first = _probability(page)
-    assert 0.0 <= first <= 1.0
+    dataset = XanesDataset.load(run_cache / "datasets" / "demo")
+    assert_shows(page, predictor.predict_sample(dataset, page.selectbox(key="predict_sample").value).p_topological)
     # gauge, contributions (the default material has several elements), per element its attribution
     # over energy and its spectrum against the training data
     n_elements = len(_trust_table(page))
@@ -120,7 +136,7 @@ def test_dataset_material_predicts_with_evidence(page: AppTest) -> None:
     box.select_index(0 if box.index else 1).run()
     assert_clean(page)
     assert page.selectbox(key="predict_sample").value != chosen
-    assert 0.0 <= _probability(page) <= 1.0
+    assert_shows(page, predictor.predict_sample(dataset, page.selectbox(key="predict_sample").value).p_topological)
 
 
 @pytest.mark.parametrize("name", ["model.keras", "standardizer.npz", "splits.npz"])
@@ -152,20 +168,20 @@ def test_a_run_whose_dataset_was_rebuilt_is_marked_and_lists_no_neighbours(chang
     assert any(i.value.startswith("Not available for this run: ") for i in page.info)
 
 
-def test_uploaded_file_with_a_space_group_predicts(page: AppTest, fixtures_dir: Path) -> None:
+def test_uploaded_file_with_a_space_group_predicts(page: AppTest, predictor: Predictor, fixtures_dir: Path) -> None:
     page = _upload(page, _fixture(fixtures_dir, *LICOO2))
     assert_clean(page)
     assert not page.metric
     assert "space group" in page.info[0].value  # the symmetry run asks before predicting
     page.number_input(key="predict_sg").set_value(166).run()
     assert_clean(page)
-    assert 0.0 <= _probability(page) <= 1.0
+    assert_shows(page, predictor.predict([read_spectrum(fixtures_dir.joinpath(*LICOO2))], space_group=166).p_topological)
     captions = " ".join(c.value for c in page.caption)
     assert "only the spectrum effect is given" in captions and "Spectrum effect: p(topological) minus" in captions
     assert "Where in energy the spectra push" in [h.value for h in page.subheader]  # the upload's attribution
 
 
-def test_space_group_from_a_cif(page: AppTest, fixtures_dir: Path) -> None:
+def test_space_group_from_a_cif(page: AppTest, predictor: Predictor, fixtures_dir: Path) -> None:
     from pymatgen.core import Lattice, Structure
 
     cif = Structure(Lattice.cubic(3.61), ["Cu"] * 4,
@@ -175,7 +191,7 @@ def test_space_group_from_a_cif(page: AppTest, fixtures_dir: Path) -> None:
     page.file_uploader(key="predict_cif").set_value(("cu.cif", cif.encode(), "chemical/x-cif")).run()
     assert_clean(page)
     assert any("space group **225**" in c.value for c in page.caption)
-    assert 0.0 <= _probability(page) <= 1.0
+    assert_shows(page, predictor.predict([read_spectrum(fixtures_dir.joinpath(*LICOO2))], cif=cif).p_topological)
     assert any("has no Co" in w.value for w in page.warning)  # a CIF of another material is flagged
 
 
@@ -191,7 +207,8 @@ def test_uploaders_show_the_readers_limits_and_an_oversized_cif_is_refused(page:
     assert not page.metric
 
 
-def test_malformed_upload_is_an_error_and_the_page_goes_on(page: AppTest, fixtures_dir: Path) -> None:
+def test_malformed_upload_is_an_error_and_the_page_goes_on(page: AppTest, predictor: Predictor,
+                                                           fixtures_dir: Path) -> None:
     junk = ("junk.dat", bytes(range(256)) * 40)
     page = _upload(page, junk, _fixture(fixtures_dir, "spectra", "xdi_bad", "bad_14.xdi"))
     assert not page.exception
@@ -201,7 +218,7 @@ def test_malformed_upload_is_an_error_and_the_page_goes_on(page: AppTest, fixtur
     page.number_input(key="predict_sg").set_value(166)
     page = _upload(page, _fixture(fixtures_dir, *LICOO2))
     assert_clean(page)
-    assert 0.0 <= _probability(page) <= 1.0
+    assert_shows(page, predictor.predict([read_spectrum(fixtures_dir.joinpath(*LICOO2))], space_group=166).p_topological)
 
 
 def test_unknown_element_is_asked_for(page: AppTest, fixtures_dir: Path) -> None:
@@ -237,11 +254,12 @@ def test_athena_project_offers_its_groups(page: AppTest, fixtures_dir: Path) -> 
     assert any(c.value.startswith("cu150k.dat") for c in page.caption)
 
 
-def test_an_upload_is_aligned_matched_and_judged(page: AppTest, fixtures_dir: Path) -> None:
+def test_an_upload_is_aligned_matched_and_judged(page: AppTest, predictor: Predictor, fixtures_dir: Path) -> None:
     page = _upload(page, _fixture(fixtures_dir, "spectra", "xdi", "cu_metal_rt.xdi"))
     page.number_input(key="predict_sg").set_value(225).run()
     assert_clean(page)
-    assert 0.0 <= _probability(page) <= 1.0
+    copper = read_spectrum(fixtures_dir / "spectra" / "xdi" / "cu_metal_rt.xdi")
+    assert_shows(page, predictor.predict([copper], space_group=225).p_topological)
     trust = _trust_table(page)
     assert list(trust["element"]) == ["Cu"] and trust["shift_ev"][0] != 0 and 0 < trust["similarity"][0] <= 1
     assert any(s.value == "Closest spectra in the dataset" for s in page.subheader)
@@ -252,7 +270,8 @@ def test_an_upload_is_aligned_matched_and_judged(page: AppTest, fixtures_dir: Pa
     assert _trust_table(page)["shift_ev"][0] == 0
 
 
-def test_a_spectrum_outside_the_training_data_greys_the_probability(page: AppTest, tmp_path: Path) -> None:
+def test_a_spectrum_outside_the_training_data_greys_the_probability(page: AppTest, predictor: Predictor,
+                                                                    tmp_path: Path) -> None:
     """An emission-like peak without an absorption edge, as a computed Cu spectrum (MP JSON)."""
     import json
 
@@ -267,7 +286,8 @@ def test_a_spectrum_outside_the_training_data_greys_the_probability(page: AppTes
     page.number_input(key="predict_sg").set_value(225).run()
     assert_clean(page)
     assert not any(m.label == "p(topological)" for m in page.metric)
-    assert 0.0 <= _probability(page) <= 1.0
+    (tmp_path / "peak.json").write_text(json.dumps(document))
+    assert_shows(page, predictor.predict([read_spectrum(tmp_path / "peak.json")], space_group=225).p_topological)
     assert any("Not to be trusted" in c.value and "Cu similarity" in c.value for c in page.caption)
     assert any("outside what the model was trained on" in w.value for w in page.warning)
 

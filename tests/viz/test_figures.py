@@ -10,7 +10,7 @@ import pytest
 from xanes_core.analysis.clustering import cluster_all_elements, cluster_element
 from xanes_core.data.browse import element_class_counts, element_count_table
 from xanes_core.data.demo import generate_demo
-from xanes_core.data.elements import CHANNELS
+from xanes_core.data.elements import CHANNELS, N_CHANNELS
 from xanes_core.data.preprocess import split_balance
 from xanes_core.viz import clustering as clustering_figures
 from xanes_core.viz import dataset as dataset_figures
@@ -124,9 +124,17 @@ def test_bar_charts(demo) -> None:
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text
 
 
-def test_empty_inputs_do_not_crash() -> None:
-    periodic_table.periodic_table({}, title="t", colorbar_title="c", scale=periodic_table.Scale(log=True))
-    periodic_table.count_periodic_tables(pd.DataFrame(columns=["element", "n_topological", "n_trivial", "ratio"]))
+def test_empty_inputs_draw_every_element_as_no_data() -> None:
+    fig = periodic_table.periodic_table({}, title="t", colorbar_title="c", scale=periodic_table.Scale(log=True))
+    layers = {trace.name: np.array(trace.z, dtype=float) for trace in fig.data if trace.type == "heatmap"}
+    assert np.isfinite(layers["no data"]).sum() == N_CHANNELS and not np.isfinite(layers["c"]).any()
+    tips = [tip for tip in np.array(fig.data[0].hovertext, dtype=object).ravel() if tip]
+    assert len(tips) == N_CHANNELS and all(tip.endswith(": no data") for tip in tips)
+    figures = periodic_table.count_periodic_tables(pd.DataFrame(columns=["element", "n_topological", "n_trivial", "ratio"]))
+    assert [f.layout.title.text.split(" ")[0] for f in figures] == ["Topological", "Trivial", "Topological"]
+    for figure in figures:
+        values = [trace for trace in figure.data if trace.type == "heatmap"][-1]  # the coloured value layer
+        assert not np.isfinite(np.array(values.z, dtype=float)).any()
 
 
 def test_demo_label_is_drawn_into_the_figure():
