@@ -1,4 +1,5 @@
-"""Dataset browser: filter materials, read their table, overlay their spectra, see the dataset's shape.
+"""Dataset browser: filter materials, read their table, overlay their spectra, compare composition
+families (pages/dataset_families.py), see the dataset's shape.
 
 The overview figures (paper Fig. S1a-c and Table 1) describe the whole dataset, as in the
 paper; the table and the spectra follow the filters.
@@ -10,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from pages import common
+from pages import common, dataset_families
 from xanes_core.data import browse
 from xanes_core.data.dataset import LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS, k_core_hole_width, k_edge_energy
@@ -141,10 +142,13 @@ with st.expander("Filters", expanded=True, icon=":material/filter_alt:"):
 with common.user_errors():
     selected = browse.filter_samples(loaded.dataset, selection)
     st.markdown(f"**{selected.size:,}** of {loaded.dataset.n_samples:,} materials match the filters.")
-    materials_tab, spectra_tab, overview_tab = st.tabs(["Materials", "Spectra", "Dataset overview"])
+    materials_tab, spectra_tab, families_tab, overview_tab = st.tabs(["Materials", "Spectra", "Families",
+                                                                       "Dataset overview"])
     with materials_tab:
         _materials(loaded, selected)
     with spectra_tab:
         _spectra(loaded, selected)
+    with families_tab:
+        dataset_families.families_tab(loaded, selected)
     with overview_tab:
         _overview_section(loaded)

@@ -114,6 +114,18 @@ def test_spectra_overlay_draws_topological_on_top_with_means_edge_axis_and_highl
     assert relative.data[-1].name == "d" and relative.data[-1].line.width > relative.data[0].line.width
 
 
+def test_spectra_overlay_of_unknown_class_and_one_entry_each() -> None:
+    """Materials of unknown class (a build from your own files) are drawn, grey and underneath;
+    ``name_each`` names every material in the legend (a composition family)."""
+    energy = np.linspace(7100, 7175, 200)
+    spectra = np.random.default_rng(0).random((4, 200))
+    fig = dataset_figures.spectra_overlay(energy, spectra, [-1, 0, 1, -1], list("abcd"), title="Cu")
+    assert [t.name for t in fig.data] == ["unknown", "unknown", "trivial", "topological"]
+    assert fig.data[0].line.color == "#7f8c8d"
+    each = dataset_figures.spectra_overlay(energy, spectra, [-1, 0, 1, -1], list("abcd"), title="Cu", name_each=True)
+    assert [t.name for t in each.data] == ["a", "d", "b", "c"] and all(t.showlegend for t in each.data)
+
+
 def test_bar_charts(demo) -> None:
     bars = dataset_figures.element_count_bars(element_count_table(demo))
     assert [t.name for t in bars.data] == ["topological", "trivial"]

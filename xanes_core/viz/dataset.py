@@ -8,30 +8,31 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES
+from xanes_core.data.dataset import CLASS_NAMES, LABEL_NAMES, UNLABELLED
 from xanes_core.viz.style import ABSORPTION_AXIS, CLASS_COLORS, ENERGY_AXIS, base_layout, legend_below
 
 
 def spectra_overlay(energy: np.ndarray, spectra: np.ndarray, labels: Sequence[int], names: Sequence[str], *,
                     title: str, class_means: bool = False, edge: float | None = None,
-                    highlight: int | None = None) -> go.Figure:
+                    highlight: int | None = None, name_each: bool = False) -> go.Figure:
     """Spectra of one element on its energy grid, coloured by class (one legend entry per class).
 
-    Trivial spectra are drawn first and topological ones over them, so the rarer class is never
-    hidden. With ``class_means`` each class's mean spectrum is drawn bold over its members (Fig.
+    Spectra of unknown class (grey) are drawn first, trivial ones over them and topological ones
+    on top, so the rarer class is never hidden. With ``class_means`` each class's mean spectrum is drawn bold over its members (Fig.
     2b); ``edge`` (E0, eV) puts the energy axis relative to it (E - E0); ``highlight`` (a row of
-    ``spectra``) draws that material bold in black on top of everything.
+    ``spectra``) draws that material bold in black on top of everything; ``name_each`` gives every
+    spectrum its own legend entry (a few materials compared, as in a composition family).
     """
     labels_array = np.asarray(labels).astype(int)
     x = np.asarray(energy) - (edge or 0.0)
     fig = go.Figure()
-    for label in (0, 1):  # topological last: on top
+    for label in (UNLABELLED, 0, 1):  # unknown underneath, topological last: on top
         for row in np.flatnonzero(labels_array == label):
             fig.add_trace(go.Scatter(
-                x=x, y=spectra[row], mode="lines", name=CLASS_NAMES[label], legendgroup=str(label),
-                showlegend=bool(row == np.flatnonzero(labels_array == label)[0]),
+                x=x, y=spectra[row], mode="lines", name=str(names[row]) if name_each else LABEL_NAMES[label],
+                legendgroup=str(label), showlegend=name_each or bool(row == np.flatnonzero(labels_array == label)[0]),
                 line=dict(color=CLASS_COLORS[label], width=1.2), opacity=0.4 if class_means else 0.6,
-                hovertemplate=f"{names[row]}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra>{CLASS_NAMES[label]}</extra>",
+                hovertemplate=f"{names[row]}<br>%{{x:.1f}} eV<br>μ = %{{y:.3f}}<extra>{LABEL_NAMES[label]}</extra>",
             ))
     if class_means:
         for label in (0, 1):
