@@ -51,3 +51,15 @@ def test_members_of_any_split_are_scored_and_another_dataset_refused(runs, demo_
     assert member_probabilities(run, demo_small, np.array([], dtype=int)).size == 0
     with pytest.raises(RunError, match="not the version"):
         member_probabilities(run, generate_demo(n_samples=60, seed=3), members[:1])
+
+
+def test_a_run_evaluated_before_scores_were_kept_is_one_line(runs, demo_small, tmp_path):
+    import json
+    import shutil
+
+    copy = shutil.copytree(runs["core"], tmp_path / "old")
+    metrics = json.loads((copy / "metrics.json").read_text())
+    metrics.pop("scores")
+    (copy / "metrics.json").write_text(json.dumps(metrics))
+    with pytest.raises(RunError, match="before per-material scores were kept"):
+        saved_test_predictions(load_results(copy), demo_small)
