@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from xanes_core.analysis.prediction import Predictor
@@ -85,6 +86,17 @@ def test_a_rebuilt_dataset_of_the_same_size_is_never_used_for_the_run(copy, demo
     assert "not the version" in html and str(data) not in html
     assert main(["report", str(run), "--out", str(run.parent / "r.html")]) == 0
     assert "not the version" in json.loads(capsys.readouterr().out)["warnings"][0]
+
+
+def test_a_batch_prediction_says_so_for_every_material(copy, demo_small, fixtures_dir, capsys):
+    run, data = copy
+    generate_demo(n_samples=demo_small.n_samples, seed=2).save(data)
+    shutil.copy(fixtures_dir / "spectra" / "mp" / "LiCoO2_k_xanes.json", run.parent / "co.json")
+    manifest = run.parent / "mine.csv"
+    manifest.write_text("material_id,formula,space_group,label,element,file\nlco,LiCoO2,166,,Co,co.json\n")
+    assert main(["predict-batch", "--run", str(run), "--manifest", str(manifest)]) == 0
+    table = pd.read_csv(json.loads(capsys.readouterr().out)["out"], keep_default_na=False)
+    assert table["p_topological"][0] > 0 and "not the version run run was trained on" in table["warnings"][0]
 
 
 def test_a_vanished_dataset_is_said_so(copy, demo_small, capsys):

@@ -269,8 +269,6 @@ class Predictor:
             notes.append(NO_NEUTRAL_NOTE.format(reason=self.class_means_note))
         nearest: tuple[Neighbour, ...] = ()
         space = NEAREST_SPACE
-        if self.data_note:
-            messages.append(self.data_note)
         if self.neighbours is not None:
             nearest, space = self.neighbours.nearest(embedding, elements, self.n_nearest)
         return Prediction(
@@ -293,7 +291,8 @@ class Predictor:
         if space_group is not None and not self.needs_space_group:
             messages.append(f"The {self.model_type} model does not use the space group ({space_group}).")
         check = check_spectra(material.spectra, self.energy_reference, self.library, align)
-        return _Prepared(check, space_group, tuple(messages) + check.warnings)
+        data = (self.data_note,) if self.data_note else ()  # the run's dataset: changed, gone, or an older binding
+        return _Prepared(check, space_group, tuple(messages) + check.warnings + data)
 
     def probabilities(self, prepared: Sequence[_Prepared]) -> np.ndarray:
         """p(topological) of many prepared materials in one model call (batch prediction)."""
