@@ -60,17 +60,21 @@ def _poison_test_split(dataset: XanesDataset) -> XanesDataset:
                         coverage=dataset.coverage, metadata=metadata, provenance=dataset.provenance)
 
 
+def train_clean_and_poisoned(dataset: XanesDataset, tmp_path, **changes) -> tuple[runs.LoadedRun, runs.LoadedRun]:
+    """The same configuration trained on ``dataset`` and on its copy with a poisoned test split."""
+    fitted = {}
+    for name, data in (("clean", dataset), ("poisoned", _poison_test_split(dataset))):
+        data.save(tmp_path / name)
+        trainer = Trainer(_config(tmp_path / name, **changes), out=tmp_path / f"run-{name}", dataset=data).start()
+        assert trainer.join(timeout=600).status == "completed", trainer.state.snapshot().message
+        fitted[name] = runs.load_run(trainer.run_dir)
+    return fitted["clean"], fitted["poisoned"]
+
+
 def test_the_test_split_never_reaches_the_fit(demo_small, tmp_path):
     """Standardizer fit, shift augmentation and early stopping see no test material: poisoning the
     test split leaves the fitted model and standardizer exactly as they were; only the scores move."""
-    fitted = {}
-    for name, dataset in (("clean", demo_small), ("poisoned", _poison_test_split(demo_small))):
-        dataset.save(tmp_path / name)
-        trainer = Trainer(_config(tmp_path / name, epochs=4, patience=1, seed=7), out=tmp_path / f"run-{name}",
-                          dataset=dataset).start()
-        assert trainer.join(timeout=300).status == "completed", trainer.state.snapshot().message
-        fitted[name] = runs.load_run(trainer.run_dir)
-    clean, poisoned = fitted["clean"], fitted["poisoned"]
+    clean, poisoned = train_clean_and_poisoned(demo_small, tmp_path, epochs=4, patience=1, seed=7)
     for field in ("mean", "scale", "fitted"):
         np.testing.assert_array_equal(getattr(clean.standardizer, field), getattr(poisoned.standardizer, field))
     assert [e["val_loss"] for e in clean.history] == [e["val_loss"] for e in poisoned.history]

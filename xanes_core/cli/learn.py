@@ -63,9 +63,23 @@ def finished_run(trainer: Any) -> dict[str, Any]:
         "device": final.device,
         "seconds": round(final.elapsed_s, 2),
         "epochs_run": len(final.history),
+        **scores(evaluation),
+    }
+
+
+def scores(evaluation: Any) -> dict[str, Any]:
+    """What ``train`` and ``evaluate`` print about the test split: per-class scores, ROC AUC, the
+    demo's reference, calibration (``ece``, ``ece_uncalibrated``, ``brier``) and, for an
+    ensemble, its members."""
+    return {
+        "task": evaluation.task,
         "test": evaluation.summary(),
         "roc_auc": evaluation.roc_auc,
         "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
+        "ece": evaluation.ece,
+        "ece_uncalibrated": evaluation.ece_uncalibrated,
+        "brier": evaluation.brier,
+        "n_members": (evaluation.ensemble or {}).get("n_members", 1),
     }
 
 
@@ -76,13 +90,8 @@ def evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
     run = load_run(Path(args.run_dir))
     evaluation = evaluate_run(run)  # RunError when its dataset changed or is gone: never another version
-    return {
-        "run_dir": str(run.run_dir), "model": run.model_type, "test": evaluation.summary(),
-        "per_element": evaluation.to_dict()["per_element"],
-        "roc_auc": evaluation.roc_auc,
-        "reference_balanced_accuracy": evaluation.reference_balanced_accuracy,
-        "warnings": dataset_warnings(run.run_dir),
-    }
+    return {"run_dir": str(run.run_dir), "model": run.model_type, **scores(evaluation),
+            "per_element": evaluation.to_dict()["per_element"], "warnings": dataset_warnings(run.run_dir)}
 
 
 def dataset_warnings(run_dir: str | Path) -> list[str]:

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xanes_core.data.classes import TASKS
 from xanes_core.errors import XanesError
 
 if TYPE_CHECKING:  # the settings classes load with the command, not with every --help
@@ -22,7 +23,8 @@ if TYPE_CHECKING:  # the settings classes load with the command, not with every 
 # Keys a run's config.json holds besides its settings: accepted in a --config file, not used.
 RUN_RECORD_KEYS = frozenset({"schema_version", "created", "dataset", "dataset_samples", "dataset_sha256", "origin"})
 MAX_CONFIG_BYTES = 1_000_000
-_TRAINING_FLAGS = ("model", "epochs", "seed", "label_smoothing", "standardizer_scale")
+DEFAULT_MEMBERS = 5
+_TRAINING_FLAGS = ("model", "epochs", "seed", "ensemble", "task", "label_smoothing", "standardizer_scale")
 _MODEL_FLAGS = ("slot_units", "presence_input")
 
 
@@ -32,6 +34,12 @@ def add_setting_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CNN with symmetry input (default), spectra-only CNN, or a baseline")
     parser.add_argument("--epochs", type=int, metavar="N", help="maximum epochs (early stopping may end sooner)")
     parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--ensemble", type=int, nargs="?", const=DEFAULT_MEMBERS, metavar="N",
+                        help=f"train N CNNs (seeds S..S+N-1; N = {DEFAULT_MEMBERS} when omitted) and calibrate "
+                             "their mean probability on the validation split; default: one CNN")
+    parser.add_argument("--task", choices=list(TASKS),
+                        help="binary: topological vs trivial (default); three-class: trivial, "
+                             "topological insulator, topological semimetal")
     parser.add_argument("--config", metavar="FILE.json",
                         help="training settings as JSON (e.g. a run's config.json); flags given here win")
     parser.add_argument("--slot-units", type=int, metavar="N",

@@ -4,7 +4,7 @@ Topological materials are the minority class and a few elements (O, S, Se, ...) 
 thousands of samples while many appear in a handful, so an unweighted loss learns the majority
 class and the common elements. For training sample ``s`` with label ``y`` and elements ``E_s``::
 
-    class_weight(y) = N / (2 * N_y)                      # each class carries half the loss
+    class_weight(y) = N / (K * N_y)                      # each of the K classes carries 1/K of the loss
     rarity(s)       = mean over e in E_s of clip(median_f / f_e, 1/RARITY_CLIP, RARITY_CLIP)
     weight(s)       = class_weight(y) * rarity(s), then rescaled so the mean weight is 1
 
@@ -22,10 +22,12 @@ RARITY_CLIP = 10.0
 
 
 def class_weights(labels: np.ndarray) -> dict[int, float]:
-    """N / (2 N_y) for y in {0, 1}; a missing class gets weight 0."""
+    """N / (K N_y) for y in 0..K-1, K = 2 (or 3 when labels 2 occur: the three-class task);
+    a missing class gets weight 0."""
     labels = np.asarray(labels)
     total = labels.size
-    return {y: (total / (2.0 * n) if (n := int((labels == y).sum())) else 0.0) for y in (0, 1)}
+    classes = range(max(2, int(labels.max(initial=0)) + 1))
+    return {y: (total / (len(classes) * n) if (n := int((labels == y).sum())) else 0.0) for y in classes}
 
 
 def element_rarity(presence: np.ndarray, clip: float | None = RARITY_CLIP) -> np.ndarray:

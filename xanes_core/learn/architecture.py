@@ -44,11 +44,13 @@ from xanes_core.learn.layers import (
 )
 
 EMBEDDING_LAYER = "embedding"
+CLASS_OUTPUT = "p_classes"  # the softmax head of a model of more than two classes
 
 
 def _head(encoded: keras.KerasTensor, symmetry: keras.KerasTensor | None,
-          config: ModelConfig, seeds: SeedSource) -> keras.KerasTensor:
-    """Dense layers after the encoder; identical for the sparse and dense formulations."""
+          config: ModelConfig, seeds: SeedSource, n_classes: int = 2) -> keras.KerasTensor:
+    """Dense layers after the encoder; identical for the sparse and dense formulations. Two
+    classes: one sigmoid unit, p(topological); more: a softmax over the classes."""
     regularizer = keras.regularizers.L2(config.l2)
     large, small = config.dense_units
 
@@ -65,7 +67,9 @@ def _head(encoded: keras.KerasTensor, symmetry: keras.KerasTensor | None,
                   kernel_regularizer=regularizer)(symmetry)
         x = keras.layers.Concatenate(name="concat")([x, s])
         x = dense(config.head_units, EMBEDDING_LAYER, activation="relu", kernel_regularizer=regularizer)(x)
-    return dense(1, "p_topological", activation="sigmoid")(x)
+    if n_classes == 2:
+        return dense(1, "p_topological", activation="sigmoid")(x)
+    return dense(n_classes, CLASS_OUTPUT, activation="softmax")(x)
 
 
 def _encoder_args(config: ModelConfig, seeds: SeedSource) -> dict[str, Any]:
@@ -75,9 +79,10 @@ def _encoder_args(config: ModelConfig, seeds: SeedSource) -> dict[str, Any]:
 
 
 def build_model(model_type: str = "symmetry", config: ModelConfig = ModelConfig(),
-                seed: int | None = None) -> keras.Model:
+                seed: int | None = None, n_classes: int = 2) -> keras.Model:
     """The sparse CNN ("symmetry": spectra + symmetry one-hot; "core": spectra only).
 
+    ``n_classes``: 2 for the paper's sigmoid output, 3 for a softmax head (three-class task).
     ``seed``: initial weights and dropout masks drawn from generators of the model's own
     (reproducible, global random state untouched); None: Keras's global generator.
     """
@@ -91,7 +96,7 @@ def build_model(model_type: str = "symmetry", config: ModelConfig = ModelConfig(
     symmetry = None
     if model_type == "symmetry":
         symmetry = inputs["symmetry"] = keras.Input((N_SYMMETRY_FEATURES,), name="symmetry")
-    return keras.Model(inputs, _head(encoded, symmetry, config, seeds), name=f"xanes_{model_type}")
+    return keras.Model(inputs, _head(encoded, symmetry, config, seeds, n_classes), name=f"xanes_{model_type}")
 
 
 def build_dense_reference(model_type: str = "symmetry",
@@ -106,6 +111,12 @@ def build_dense_reference(model_type: str = "symmetry",
     if model_type == "symmetry":
         symmetry = inputs["symmetry"] = keras.Input((N_SYMMETRY_FEATURES,), name="symmetry")
     return keras.Model(inputs, _head(encoded, symmetry, config, seeds), name=f"dense_{model_type}")
+
+
+def n_classes_of(model: keras.Model) -> int:
+    """2 for a sigmoid-output model, else the width of its softmax head."""
+    width = int(model.output.shape[-1])
+    return 2 if width == 1 else width
 
 
 def embedding_model(model: keras.Model) -> keras.Model:

@@ -36,6 +36,7 @@ from xanes_core.learn.architecture import (
     build_model,
     load_keras_model,
     model_inputs,
+    n_classes_of,
 )
 from xanes_core.learn.batches import SpectraBatches
 from xanes_core.learn.config import CNN_TYPES, ModelConfig
@@ -49,6 +50,7 @@ from xanes_core.learn.features import (
 
 MODEL_FILE, STANDARDIZER_FILE = "model.keras", "standardizer.npz"
 PREDICT_BATCH = 1024
+MAX_CLASSES = 3
 
 
 def select_device() -> tuple[tf.distribute.Strategy, str]:
@@ -62,13 +64,29 @@ def select_device() -> tuple[tf.distribute.Strategy, str]:
     return tf.distribute.get_strategy(), "CPU"
 
 
-def check_binary_labels(y: Any) -> np.ndarray:
+def check_labels(y: Any) -> np.ndarray:
+    """Class numbers, one per material: 1 topological / 0 trivial, or the three-class task's
+    0 trivial / 1 topological insulator / 2 topological semimetal; two classes at least."""
     y = np.asarray(y)
-    if y.ndim != 1 or not np.isin(y, (0, 1)).all():
-        raise XanesError("Labels must be 1 (topological) or 0 (trivial), one per material.")
+    if y.ndim != 1 or not np.isin(y, np.arange(MAX_CLASSES)).all():
+        raise XanesError("Labels must be 1 (topological) or 0 (trivial), one per material (three classes: "
+                         "0 trivial, 1 topological insulator, 2 topological semimetal).")
     if np.unique(y).size < 2:
         raise XanesError("Training needs both topological and trivial materials.")
     return y.astype(np.int64)
+
+
+def decide(scores: np.ndarray) -> np.ndarray:
+    """Predicted class numbers from model scores: p(topological) >= 0.5 for one sigmoid output,
+    the most probable class for a softmax head."""
+    scores = np.asarray(scores)
+    return (scores >= 0.5).astype(np.int64) if scores.ndim == 1 else scores.argmax(axis=1)
+
+
+def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean recall over the classes present in ``labels``."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    return float(np.mean([(predicted[labels == k] == k).mean() for k in np.unique(labels)]))
 
 
 class _ValidationScore(keras.callbacks.Callback):
@@ -79,10 +97,9 @@ class _ValidationScore(keras.callbacks.Callback):
         self.classifier, self.X_val, self.y_val = classifier, X_val, y_val
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        predicted = self.classifier.scores_standardized(self.X_val, self.model) >= 0.5
-        recalls = [(predicted[self.y_val == 1]).mean(), (~predicted[self.y_val == 0]).mean()]
+        predicted = decide(self.classifier.scores_standardized(self.X_val, self.model))
         if logs is not None:
-            logs["val_balanced_accuracy"] = float(np.mean(recalls))
+            logs["val_balanced_accuracy"] = balanced_accuracy(self.y_val, predicted)
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -90,7 +107,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     Architecture settings are those of :class:`~xanes_core.learn.config.ModelConfig`; the rest
     is the training recipe (module docstring; ``rarity_clip`` and ``standardizer_scale`` as in
-    :func:`~xanes_core.data.weights.sample_weights` and :class:`~xanes_core.data.preprocess.Standardizer`). Fitted attributes: ``model_`` (Keras),
+    :func:`~xanes_core.data.weights.sample_weights` and :class:`~xanes_core.data.preprocess.Standardizer`).
+    Labels 0/1 give the paper's sigmoid output; labels 0/1/2 (the three-class task) a softmax
+    head with categorical cross-entropy. Fitted attributes: ``model_`` (Keras),
     ``standardizer_``, ``classes_``, ``history_`` (one dict per epoch), ``device_``.
     """
 
@@ -136,17 +155,18 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if self.model_type not in CNN_TYPES:
             raise XanesError(f"Unknown CNN type '{self.model_type}'; use one of {', '.join(CNN_TYPES)}.")
         width_of(X)
-        y = check_binary_labels(y)
-        self.classes_ = np.array([0, 1])
+        y = check_labels(y)
+        self.classes_ = np.arange(max(2, int(y.max()) + 1))
         weights = self._weights(X, y, sample_weight)
         X, y, weights, X_val, y_val = self._validation_split(X, y, weights, validation)
         self.standardizer_ = fit_standardizer(X, self.standardizer_scale)
         shifts = DEFAULT_SHIFTS_EV if self.augment else (0.0,)
+        targets = self._targets(np.tile(y, len(shifts)))
         train = SpectraBatches(standardize(shifted_copies(X, shifts), self.standardizer_), self.batch_size,
-                               self.model_type, np.tile(y, len(shifts)), np.tile(weights, len(shifts)),
-                               shuffle=True, seed=self.seed)
+                               self.model_type, targets, np.tile(weights, len(shifts)), shuffle=True, seed=self.seed)
         X_val = standardize(X_val, self.standardizer_)
-        val = SpectraBatches(X_val, PREDICT_BATCH, self.model_type, y_val, self._weights(X_val, y_val, None))
+        val = SpectraBatches(X_val, PREDICT_BATCH, self.model_type, self._targets(y_val),
+                             self._weights(X_val, y_val, None))
         self.model_, self.device_ = self._compiled_model()
         self.embedding_network_ = None
         stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience, restore_best_weights=True)
@@ -157,6 +177,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = [{key: float(values[i]) for key, values in history.history.items()}
                          for i in range(len(history.epoch))]
         return self
+
+    def _targets(self, y: np.ndarray) -> np.ndarray:
+        """What the loss compares with: the labels (sigmoid output) or their one-hot rows (softmax)."""
+        return y if self.classes_.size == 2 else np.eye(self.classes_.size, dtype=np.float32)[y]
 
     def _weights(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
         if sample_weight is not None:
@@ -173,7 +197,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                           validation: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, ...]:
         if validation is not None:
             X_val, y_val = validation
-            return X, y, weights, np.asarray(X_val), check_binary_labels(y_val)
+            return X, y, weights, np.asarray(X_val), check_labels(y_val)
         X, X_val, y, y_val, weights, _ = train_test_split(
             X, y, weights, test_size=self.validation_fraction, stratify=y, random_state=self.seed)
         return X, y, weights, X_val, y_val
@@ -182,25 +206,34 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """The model to fit, its initial weights and dropout drawn from ``seed`` alone: training
         in a worker thread never resets the global random state other sessions use."""
         strategy, device = select_device()
+        n_classes = self.classes_.size
+        loss = (keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing) if n_classes == 2
+                else keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing))
         with strategy.scope():
-            model = build_model(self.model_type, self.model_config(), seed=self.seed)
-            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
-                          loss=keras.losses.BinaryCrossentropy(label_smoothing=self.label_smoothing),
+            model = build_model(self.model_type, self.model_config(), seed=self.seed, n_classes=n_classes)
+            model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=loss,
                           metrics=["accuracy"], jit_compile=False)
         return model, device
 
     # ------------------------------------------------------------- prediction
     def scores_standardized(self, X: np.ndarray, model: keras.Model | None = None) -> np.ndarray:
-        """p(topological) of already standardized materials, one direct model call per batch
-        (Keras's predict loop costs more than a whole test split's computation)."""
+        """The model's output for already standardized materials: (n,) p(topological), or
+        (n, K) class probabilities of a softmax head; one direct model call per batch (Keras's
+        predict loop costs more than a whole test split's computation)."""
         model = model if model is not None else self.model_
-        parts = [np.asarray(model(model_inputs(X[start:start + PREDICT_BATCH], self.model_type),
-                                  training=False)).ravel()
+        parts = [self._scores(model(model_inputs(X[start:start + PREDICT_BATCH], self.model_type), training=False))
                  for start in range(0, len(X), PREDICT_BATCH)]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        if parts:
+            return np.concatenate(parts)
+        return np.zeros((0,) if self.classes_.size == 2 else (0, self.classes_.size), dtype=np.float32)
+
+    def _scores(self, output: Any) -> np.ndarray:
+        output = np.asarray(output)
+        return output.ravel() if output.shape[-1] == 1 else output
 
     def predict_with_embedding(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(p(topological) per material, penultimate-layer embedding), one pass per batch."""
+        """(scores per material, as :meth:`scores_standardized` gives them; penultimate-layer
+        embedding), one pass per batch."""
         if getattr(self, "embedding_network_", None) is None:
             self.embedding_network_ = keras.Model(
                 self.model_.inputs, [self.model_.output, self.model_.get_layer(EMBEDDING_LAYER).output])
@@ -209,17 +242,18 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         for start in range(0, len(X), PREDICT_BATCH):
             p, embedding = self.embedding_network_(model_inputs(X[start:start + PREDICT_BATCH], self.model_type),
                                                    training=False)
-            scores.append(np.asarray(p).ravel())
+            scores.append(self._scores(p))
             embeddings.append(np.asarray(embedding))
         return np.concatenate(scores), np.concatenate(embeddings)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """(n, 2): p(trivial), p(topological)."""
+        """(n, K): the probability of each class (two classes: p(trivial), p(topological))."""
         p = self.scores_standardized(standardize(X, self.standardizer_)).astype(np.float64)
-        return np.column_stack([1.0 - p, p])
+        return np.column_stack([1.0 - p, p]) if p.ndim == 1 else p
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        proba = self.predict_proba(X)
+        return self.classes_[decide(proba[:, 1] if proba.shape[1] == 2 else proba)]
 
     def embed(self, X: np.ndarray) -> np.ndarray:
         """Penultimate-layer activations (what the last layer separates)."""
@@ -246,6 +280,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise RunError(f"{path} cannot be loaded as a model ({type(exc).__name__}).") from None
         self.embedding_network_ = None
         self.standardizer_ = Standardizer.load(folder / STANDARDIZER_FILE)
-        self.classes_ = np.array([0, 1])
+        self.classes_ = np.arange(n_classes_of(self.model_))
         return self
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from xanes_core.data.classes import BINARY, TASKS
 from xanes_core.data.preprocess import SCALES
 from xanes_core.data.weights import RARITY_CLIP
 from xanes_core.errors import XanesError
@@ -19,6 +20,7 @@ BASELINE_TYPES = ("svm", "elements")
 MODEL_TYPES = CNN_TYPES + BASELINE_TYPES
 # Sample weights of a CNN fit: the paper's class balance x element rarity, class balance only, none.
 WEIGHTINGS = ("paper", "class", None)
+MAX_MEMBERS = 20  # CNNs in an ensemble
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class TrainingConfig:
     scale per element and energy point, :class:`~xanes_core.data.preprocess.Standardizer`),
     ``label_smoothing`` (0, the default: the paper's plain cross-entropy). Older runs' configs
     lack ``rarity_clip`` and ``standardizer_scale`` and load with the defaults.
+    ``ensemble``: None for one CNN (the paper's); N for N CNNs with seeds ``seed`` ..
+    ``seed + N - 1``, calibrated on the validation split (:mod:`xanes_core.learn.ensemble`).
+    ``task``: "binary" (topological vs trivial) or "three-class" (:mod:`xanes_core.data.classes`).
     """
 
     dataset: str
@@ -87,6 +92,8 @@ class TrainingConfig:
     rarity_clip: float | None = RARITY_CLIP
     standardizer_scale: str = "element"
     model_config: ModelConfig = field(default_factory=ModelConfig)
+    ensemble: int | None = None
+    task: str = BINARY
 
     def __post_init__(self) -> None:
         if self.model not in MODEL_TYPES:
@@ -104,6 +111,16 @@ class TrainingConfig:
             raise XanesError("The rarity-weight clip must be at least 1 (or none, for no clip).")
         if self.standardizer_scale not in SCALES:
             raise XanesError(f"Unknown standardizer scale '{self.standardizer_scale}'; use 'element' or 'energy'.")
+        self._check_ensemble_and_task()
+
+    def _check_ensemble_and_task(self) -> None:
+        if self.task not in TASKS:
+            raise XanesError(f"Unknown task '{self.task}'; use one of {', '.join(TASKS)}.")
+        if self.model in BASELINE_TYPES and (self.ensemble is not None or self.task != BINARY):
+            raise XanesError(f"The {self.model} baseline is a single binary model: ensembles and the "
+                             "three-class task need a CNN (symmetry or core).")
+        if self.ensemble is not None and not 1 <= int(self.ensemble) <= MAX_MEMBERS:
+            raise XanesError(f"An ensemble has 1 to {MAX_MEMBERS} CNNs ({self.ensemble} given).")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "model_config": self.model_config.to_dict()}
@@ -122,8 +139,13 @@ class TrainingConfig:
             return BASELINES[self.model](rarity_clip=self.rarity_clip, standardizer_scale=self.standardizer_scale)
         from xanes_core.learn.classifiers import CNNClassifier
 
-        return CNNClassifier(model_type=self.model, epochs=self.epochs, batch_size=self.batch_size,
-                             learning_rate=self.learning_rate, patience=self.patience, seed=self.seed,
-                             augment=self.augment, label_smoothing=self.label_smoothing,
-                             weighting=self.weighting, rarity_clip=self.rarity_clip,
-                             standardizer_scale=self.standardizer_scale, **asdict(self.model_config))
+        cnn = CNNClassifier(model_type=self.model, epochs=self.epochs, batch_size=self.batch_size,
+                            learning_rate=self.learning_rate, patience=self.patience, seed=self.seed,
+                            augment=self.augment, label_smoothing=self.label_smoothing,
+                            weighting=self.weighting, rarity_clip=self.rarity_clip,
+                            standardizer_scale=self.standardizer_scale, **asdict(self.model_config))
+        if self.ensemble is None:
+            return cnn
+        from xanes_core.learn.ensemble import EnsembleClassifier
+
+        return EnsembleClassifier(cnn, n_members=int(self.ensemble))

@@ -30,6 +30,8 @@ class TrainingSnapshot:
     eta_low_s: float | None = None  # the range shown until then
     eta_high_s: float | None = None
     history: tuple[dict[str, Any], ...] = ()
+    member: int = 0  # an ensemble's CNN in training (1-based; 0: not an ensemble)
+    members: int = 0
 
     @property
     def finished(self) -> bool:
@@ -37,10 +39,12 @@ class TrainingSnapshot:
 
     @property
     def fraction_done(self) -> float:
-        """Share of the planned batches done, 0-1 (early stopping may end a run sooner)."""
+        """Share of the planned batches done, 0-1, over every member of an ensemble (early
+        stopping may end a run sooner)."""
         if not (self.epochs and self.batches):
             return 0.0
-        return min(max((self.epoch - 1 + self.batch / self.batches) / self.epochs, 0.0), 1.0)
+        member = min(max((self.epoch - 1 + self.batch / self.batches) / self.epochs, 0.0), 1.0)
+        return (max(self.member - 1, 0) + member) / max(self.members, 1)
 
 
 class TrainingState:

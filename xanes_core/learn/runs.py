@@ -11,6 +11,8 @@
 - ``standardizer.npz``: the per-element standardizer fitted on the training split;
 - ``model.keras`` (CNNs, loaded with safe mode) or ``baseline.npz`` (svm / elements), written by
   the classifier itself (:mod:`xanes_core.learn.classifiers`, :mod:`xanes_core.learn.baselines`);
+  an ensemble writes ``members/<i>/`` (one CNN each) and ``ensemble.json`` instead
+  (:mod:`xanes_core.learn.ensemble`);
 - ``energy_reference.npz``: the training split's per-element energy reference and domain
   thresholds (:mod:`xanes_core.data.reference`), for aligning and judging predictions;
 - ``metrics.json``: the test-split evaluation (see :mod:`xanes_core.learn.evaluation`);
@@ -148,7 +150,9 @@ def read_metrics(run_dir: str | Path) -> dict[str, Any]:
 
 def _holds_test_metrics(metrics: dict[str, Any]) -> bool:
     test = metrics.get("test")
-    return (isinstance(test, dict) and all(isinstance(test.get(name), dict) for name in CLASS_NAMES.values())
+    classes = metrics.get("classes", list(CLASS_NAMES.values()))  # older runs: the two classes
+    return (isinstance(test, dict) and isinstance(classes, list)
+            and all(isinstance(test.get(name), dict) for name in classes)
             and {"balanced_accuracy", "n_samples"} <= set(test)
             and all(isinstance(metrics.get(key), kind) for key, kind in
                     (("per_element", dict), ("confusion", list), ("curves", dict), ("projection", dict))))
@@ -188,6 +192,7 @@ class RunSummary:
     dataset: str
     balanced_accuracy: float | None
     dataset_state: str = "same"
+    task: str = "binary"
 
 
 def list_runs(root: str | Path | None = None, *, dataset: str | Path | None = None,
@@ -228,6 +233,7 @@ def _summary(path: Path) -> RunSummary:
         status=state.get("status", "interrupted"), message=message,
         created=str(config.get("created", "")), dataset=str(config.get("dataset", "")),
         balanced_accuracy=score, dataset_state=dataset_binding(path, config).state,
+        task=str(config.get("task", "binary")),
     )
 
 

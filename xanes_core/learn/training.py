@@ -24,6 +24,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from xanes_core.data.classes import BINARY, TASK_CLASSES, class_names, task_labels
 from xanes_core.data.dataset import SPLITS, XanesDataset, check_dataset_folder
 from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
 from xanes_core.errors import XanesError
@@ -38,7 +39,8 @@ from xanes_core.learn.progress import TrainingSnapshot, TrainingState
 
 class _Progress(keras.callbacks.Callback):
     """Feeds the state, the time-left estimate and the run folder; stops within one batch when
-    cancelled."""
+    cancelled. For an ensemble, the same callback follows every member: history entries carry
+    the member's number and the time left counts the members still to train."""
 
     def __init__(self, trainer: "Trainer", validation_batches: int = 0) -> None:
         super().__init__()
@@ -46,7 +48,33 @@ class _Progress(keras.callbacks.Callback):
         self.history: list[dict[str, Any]] = []
         self.started = time.monotonic()
         self.epoch_started = self.started
+        self.validation_batches = validation_batches
         self.eta = EtaEstimator(trainer.config.epochs, validation_batches)
+        self.member, self.member_began = 0, self.started
+        self.member_seconds: list[float] = []
+
+    def member_started(self, index: int) -> None:
+        """Before ensemble member ``index`` (0-based): a cancel stops here, the estimate restarts."""
+        if self.trainer.cancel_requested:
+            raise Cancelled()
+        now = time.monotonic()
+        if index:
+            self.member_seconds.append(now - self.member_began)
+        self.member, self.member_began = index, now
+        self.eta = EtaEstimator(self.trainer.config.epochs, self.validation_batches)
+        members = self.trainer.config.ensemble
+        self.trainer.state.update(member=index + 1, members=members,
+                                  message=f"training CNN {index + 1} of {members} on {self.trainer.state.snapshot().device}")
+
+    def _left(self, member_left: float | None) -> float | None:
+        """Seconds left in the run: this member's, plus the members after it at the mean
+        duration of those done (or this one's projected duration)."""
+        members = self.trainer.config.ensemble or 1
+        if member_left is None or self.member + 1 >= members:
+            return member_left
+        per_member = (sum(self.member_seconds) / len(self.member_seconds) if self.member_seconds
+                      else time.monotonic() - self.member_began + member_left)
+        return member_left + (members - self.member - 1) * per_member
 
     def _check_cancel(self) -> None:
         if self.trainer.cancel_requested:
@@ -63,8 +91,9 @@ class _Progress(keras.callbacks.Callback):
         self.eta.batch_done(now, batch + 1)
         estimate = self.eta.estimate()
         self.trainer.state.update(batch=batch + 1, loss=_num(logs.get("loss")), accuracy=_num(logs.get("accuracy")),
-                                  elapsed_s=now - self.started, eta_s=estimate and estimate.seconds,
-                                  eta_low_s=estimate and estimate.low, eta_high_s=estimate and estimate.high)
+                                  elapsed_s=now - self.started, eta_s=self._left(estimate and estimate.seconds),
+                                  eta_low_s=self._left(estimate and estimate.low),
+                                  eta_high_s=self._left(estimate and estimate.high))
         self._check_cancel()
 
     def on_test_begin(self, logs: dict | None = None) -> None:
@@ -75,7 +104,8 @@ class _Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.eta.epoch_done(time.monotonic())
-        entry = {"epoch": epoch + 1, "seconds": round(time.monotonic() - self.epoch_started, 3),
+        member = {"member": self.member + 1} if self.trainer.config.ensemble else {}
+        entry = {**member, "epoch": epoch + 1, "seconds": round(time.monotonic() - self.epoch_started, 3),
                  **{key: _num(value) for key, value in (logs or {}).items()}}
         self.history.append(entry)
         runs.write_history(self.trainer.run_dir, self.history)
@@ -182,17 +212,13 @@ class Trainer:
     def _train(self) -> None:
         config = self.config
         dataset = self._dataset if self._dataset is not None else XanesDataset.load(config.dataset)
-        splits = {name: dataset.split_indices(name) for name in SPLITS}  # never an unlabelled sample
-        for name, members in splits.items():
-            if members.size == 0:
-                raise XanesError(f"The dataset has no '{name}' samples; assign splits first.")
-        if len(set(dataset.labels[splits["train"]].tolist())) < 2:
-            raise XanesError("The training split needs both topological and trivial samples.")
+        y = task_labels(dataset.metadata, config.task)
+        splits = task_splits(dataset, y, config.task)
         binding = record_dataset(self.run_dir, dataset, config.dataset)  # this exact version, for good
         runs.write_config(self.run_dir, {**runs.read_config(self.run_dir), **binding})
         runs.write_splits(self.run_dir, splits)
         save_energy_reference(self.run_dir, dataset, splits["train"])
-        X, y = pack(dataset), dataset.labels
+        X = pack(dataset)
         train, validation = splits["train"], splits["validation"]
         classifier = config.classifier()
         if config.model in CNN_TYPES:
@@ -200,9 +226,9 @@ class Trainer:
 
             device = select_device()[1]
             self.state.update(device=device, epochs=config.epochs, message=f"training on {device}")
-            validation_batches = -(-len(validation) // config.batch_size)
-            classifier.fit(X[train], y[train], validation=(X[validation], y[validation]),
-                           callbacks=[_Progress(self, validation_batches)])
+            progress = _Progress(self, -(-len(validation) // config.batch_size))
+            extra = {"member_started": progress.member_started} if config.ensemble else {}
+            classifier.fit(X[train], y[train], validation=(X[validation], y[validation]), callbacks=[progress], **extra)
         else:
             self.state.update(device="CPU", message=f"fitting the {config.model} baseline")
             classifier.fit(X[train], y[train])
@@ -212,6 +238,24 @@ class Trainer:
         self.state.update(message="evaluating on the test split")
         self.evaluation = evaluate_run(runs.load_run(self.run_dir), dataset)
         runs.write_metrics(self.run_dir, self.evaluation.to_dict())
+
+
+def task_splits(dataset: XanesDataset, labels: np.ndarray, task: str) -> dict[str, np.ndarray]:
+    """Each split's materials that have a class for ``task`` (never an unlabelled one); a
+    XanesError when a split is empty or the training split lacks one of the task's classes."""
+    splits = {name: (members := dataset.split_indices(name))[labels[members] >= 0] for name in SPLITS}
+    for name, members in splits.items():
+        if members.size == 0:
+            which = "" if task == BINARY else f" with a {task} class"
+            raise XanesError(f"The dataset has no '{name}' samples{which}; assign splits first.")
+    present = set(labels[splits["train"]].tolist())
+    if task == BINARY and len(present) < 2:
+        raise XanesError("The training split needs both topological and trivial samples.")
+    if len(present) < len(TASK_CLASSES[task]):
+        missing = sorted(set(class_names(task)) - {class_names(task)[k] for k in present})
+        raise XanesError(f"The training split has no {', '.join(missing)} materials: the {task} task needs all "
+                         f"of {', '.join(class_names(task))}.")
+    return splits
 
 
 def save_energy_reference(run_dir: Path, dataset: XanesDataset, train: np.ndarray) -> None:

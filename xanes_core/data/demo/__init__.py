@@ -19,7 +19,10 @@ Per sample (modules in this package):
    broadening growing with Z.
 
 ``p_topological`` combines the exact log-likelihood ratios of steps 1-3 (the class-independent
-nuisances of step 4 cancel). Class information lives only in the white line and the post-edge
+nuisances of step 4 cancel). Then, from a random stream of its own so that all of the above is
+unchanged, each topological material is a topological insulator or semimetal (:mod:`.subclass`):
+``fine_class`` and the exact posteriors ``p_topological_insulator``, ``p_topological_semimetal``
+serve the three-class task. Class information lives only in the white line and the post-edge
 oscillations, never in the pre-edge or the edge position: :func:`class_signal_ranges` says
 where, per element. Thresholding ``p_topological`` at the prevalence (the Bayes rule for
 balanced accuracy, :func:`bayes_balanced_accuracy`) is the reference for every classifier.
@@ -34,6 +37,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from xanes_core.data.classes import BINARY, THREE_CLASS, class_names
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.demo.composition import (
     PAPER_TABLE_1, class_table, draw_classes, draw_elements, draw_space_groups, element_odds, formulas,
@@ -42,6 +46,7 @@ from xanes_core.data.demo.config import DemoModel
 from xanes_core.data.demo.feff import EnergyRange, class_signal_ranges, edge_model
 from xanes_core.data.demo.posterior import bayes_balanced_accuracy, draw_latents, posterior_log_odds, probability
 from xanes_core.data.demo.spectra import element_spectra
+from xanes_core.data.demo.subclass import draw_subclasses, semimetal_probability
 from xanes_core.data.elements import CHANNELS
 from xanes_core.data.preprocess import assign_splits
 from xanes_core.data.symmetry import symmetry_info
@@ -50,11 +55,12 @@ from xanes_core.paths import default_demo_path
 
 __all__ = [
     "DEFAULT_N_SAMPLES", "DEMO_SOURCE", "PAPER_TABLE_1", "DemoModel", "EnergyRange", "bayes_balanced_accuracy",
-    "class_signal_ranges", "edge_model", "element_odds", "ensure_demo", "generate_demo",
+    "class_signal_ranges", "edge_model", "element_odds", "ensure_demo", "generate_demo", "task_posterior",
 ]
 
 DEFAULT_N_SAMPLES = 16_458
 DEMO_SOURCE = "synthetic demo"
+SUBCLASS_COLUMNS = ("p_topological_insulator", "p_topological_semimetal")
 
 Progress = Callable[[float, str], None]
 
@@ -75,6 +81,7 @@ def generate_demo(n_samples: int = DEFAULT_N_SAMPLES, seed: int = 0, progress: P
     log_odds = posterior_log_odds(cells, n_elements, presence, space_groups, bonding, bond_length, model)
     arrays = _all_spectra(presence, bonding, bond_length, model, rng, report)
     metadata = _metadata(labels, n_elements, presence, space_groups, probability(log_odds), seed, rng)
+    metadata = _with_subclasses(metadata, semimetal_probability(space_groups, bonding, model), seed)
     report(1.0, "Done")
     return XanesDataset(
         **arrays, metadata=metadata,
@@ -82,6 +89,8 @@ def generate_demo(n_samples: int = DEFAULT_N_SAMPLES, seed: int = 0, progress: P
             "kind": "demo", "name": "synthetic demo data", "n_samples": n_samples, "seed": seed,
             "generator": "xanes_core.data.demo", "model": asdict(model),
             "priors": "element, space-group and element-count class counts of the Materiae catalogue",
+            "third_class": "topological semimetals: none in triclinic groups (Materiae sample), "
+                           f"{model.semimetal_share:.0%} of the other topological materials (assumed)",
             "spectra": "shaped like Materials Project FEFF K-edge XANES (xanes_core.data.demo.feff)",
         },
     )
@@ -123,6 +132,15 @@ def _metadata(labels: np.ndarray, n_elements: np.ndarray, presence: np.ndarray,
     return metadata
 
 
+def _with_subclasses(metadata: pd.DataFrame, g: np.ndarray, seed: int) -> pd.DataFrame:
+    """The third class (:mod:`.subclass`): each material's fine class and exact posterior of
+    both topological kinds; the binary columns are left as they are."""
+    p_topological = metadata["p_topological"].to_numpy()
+    subclasses = draw_subclasses(metadata["label"].to_numpy(), g, seed)
+    return metadata.assign(fine_class=np.asarray(class_names(THREE_CLASS), dtype=object)[subclasses],
+                           **{SUBCLASS_COLUMNS[0]: p_topological * (1.0 - g), SUBCLASS_COLUMNS[1]: p_topological * g})
+
+
 def ensure_demo(path: str | Path | None = None, progress: Progress | None = None) -> XanesDataset:
     """Load the default demo dataset, building and saving it first if it is not there yet."""
     path = Path(path) if path is not None else default_demo_path()
@@ -131,3 +149,17 @@ def ensure_demo(path: str | Path | None = None, progress: Progress | None = None
     dataset = generate_demo(progress=progress)
     dataset.save(path)
     return dataset
+
+
+def task_posterior(metadata: pd.DataFrame, task: str) -> np.ndarray | None:
+    """The generator's exact posterior of these materials for a task: (n,) p_topological, or
+    (n, 3) p(trivial), p(topological insulator), p(topological semimetal); None for materials
+    that are not demo data (no such columns)."""
+    if "p_topological" not in metadata.columns:
+        return None
+    p_topological = metadata["p_topological"].to_numpy(dtype=np.float64)
+    if task == BINARY:
+        return p_topological
+    if not set(SUBCLASS_COLUMNS) <= set(metadata.columns):
+        return None
+    return np.column_stack([1.0 - p_topological, *(metadata[c].to_numpy(dtype=np.float64) for c in SUBCLASS_COLUMNS)])

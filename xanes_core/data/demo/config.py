@@ -19,3 +19,5 @@ class DemoModel:
     white_line_per_sigma: float = 0.12  # white-line height change per sigma of `bonding` (edge steps)
     bond_length_per_sigma: float = 0.04  # relative first-shell distance change per sigma
     noise: float = 0.004  # Gaussian noise, in units of the edge step
+    semimetal_share: float = 0.5  # semimetals among topological materials (an assumption: see .subclass)
+    semimetal_bonding: float = 1.5  # logit change of "semimetal" per sigma of `bonding` (more metallic: lower)

@@ -44,9 +44,13 @@ def probability(log_odds: np.ndarray) -> np.ndarray:
 
 
 def bayes_balanced_accuracy(p_topological: np.ndarray, labels: np.ndarray) -> float:
-    """Balanced accuracy of the Bayes rule for balanced accuracy: p above the prevalence."""
-    p_topological, labels = np.asarray(p_topological), np.asarray(labels)
-    predicted = p_topological > labels.mean()
+    """Balanced accuracy of the Bayes rule for balanced accuracy: p above the prevalence; with
+    (n, K) posteriors, the class of largest posterior / frequency (the same rule for K classes)."""
+    posterior, labels = np.asarray(p_topological), np.asarray(labels)
+    if posterior.ndim == 2:
+        predicted = (posterior / np.bincount(labels, minlength=posterior.shape[1]).clip(1)).argmax(axis=1)
+        return float(np.mean([(predicted[labels == k] == k).mean() for k in np.unique(labels)]))
+    predicted = posterior > labels.mean()
     recall_top = predicted[labels == 1].mean()
     recall_triv = (~predicted[labels == 0]).mean()
     return float((recall_top + recall_triv) / 2)
