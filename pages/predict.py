@@ -98,11 +98,15 @@ def _run_label(run: runs.RunSummary) -> str:
 def _choose_run(loaded: common.Loaded) -> Predictor | None:
     """The run that predicts (completed CNN runs, the current dataset's first), or None."""
     finished = runs.list_runs(status="completed")
-    usable = [run for run in finished if run.model in CNN_TYPES]
+    usable = [run for run in finished if run.model in CNN_TYPES and run.task == "binary"]
     baselines = [run for run in finished if run.model in BASELINE_TYPES]
     if baselines:
         st.caption(f"{len(baselines)} baseline run(s) ({', '.join(sorted({r.model for r in baselines}))}) are not "
                    "listed: baselines score whole dataset splits; predicting from spectra needs a CNN run.")
+    three_class = sum(run.model in CNN_TYPES and run.task != "binary" for run in finished)
+    if three_class:
+        st.caption(f"{three_class} three-class run(s) are not listed: this page shows p(topological) at a threshold; "
+                   "their per-class scores are on the Results page.")
     if not usable:
         _quick_training(loaded)
         return None
@@ -252,11 +256,16 @@ def _show_prediction(loaded: common.Loaded, prediction: Prediction, reference: E
     else:
         metric.markdown(f"p(topological)\n## :gray[{prediction.p_topological:.1%}]")
         metric.caption("Not to be trusted: outside the training data (" + "; ".join(prediction.domain_reasons) + ").")
+    if prediction.p_interval is not None:
+        low, high = prediction.p_interval
+        metric.caption(f"Interval {low:.1%} to {high:.1%}: the lowest and highest of the run's CNNs "
+                       f"(standard deviation {prediction.uncertainty:.3f}).")
     with metric:
         _verdict(prediction, true_label)
     with gauge:
         common.show_figure(prediction_figures.probability_gauge(prediction.p_topological, prediction.threshold,
-                                                                trusted), "predict_probability", loaded)
+                                                                trusted, prediction.p_interval),
+                           "predict_probability", loaded)
     _show_trust(prediction, reference)
     _contributions(loaded, prediction)
     st.subheader("Nearest training materials")

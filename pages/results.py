@@ -17,6 +17,7 @@ from pages import common, results_indicators
 from xanes_core.errors import RunError
 from xanes_core.learn import operating_point, runs
 from xanes_core.learn.binding import STATE_LABELS, dataset_binding
+from xanes_core.learn.confidence import calibration_summary, test_scores
 from xanes_core.learn.evaluation import CLASSES
 from xanes_core.learn.results import (
     METRICS,
@@ -34,11 +35,19 @@ from xanes_core.learn.results import (
 )
 from xanes_core.learn.run_settings import read_settings, settings_stamp, update_settings
 from xanes_core.paths import datasets_root
+from xanes_core.viz import calibration as calibration_figures
 from xanes_core.viz import figure_pack, report
 from xanes_core.viz import results as result_figures
 
 _NONE = "—"
 _CUSTOM = "custom"
+CALIBRATED_NOTE = ("Probabilities are the mean of {n} CNN(s) after temperature scaling fitted on the validation split "
+                   "(temperature {temperature:.2f}; logit bias against trivial {bias}): the class-balancing weights of training push "
+                   "p(topological) above the true frequency, and the fit on validation undoes it. The test split was not "
+                   "used for it; the diagrams show how well it carries over.")
+UNCALIBRATED_NOTE = ("This run's probabilities are not calibrated: its class-balancing weights make p(topological) "
+                     "higher than the frequency of topological materials. An ensemble (even of one CNN) is calibrated "
+                     "on the validation split.")
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -187,6 +196,40 @@ def _curves_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
                            f"{shown[0].run_id}_pr", loaded)
 
 
+def _calibration_tab(run: RunResults, loaded: common.Loaded) -> None:
+    """ECE before and after calibration, reliability diagrams, accuracy against uncertainty."""
+    try:
+        summary, scores = calibration_summary(run.metrics), test_scores(run.metrics, run.threshold)
+    except RunError as exc:
+        st.info(str(exc), icon=":material/info:")
+        return
+    calibration, members = summary["calibration"], summary["n_members"]
+    left, middle, right = st.columns(3)
+    left.metric("ECE" + (" after calibration" if calibration else ""), f"{summary['ece']:.3f}",
+                help="Expected calibration error on the test split: the mean gap between predicted probability and "
+                     "observed frequency over 15 probability bins, weighted by their materials.")
+    middle.metric("ECE before calibration", f"{summary['ece_uncalibrated']:.3f}" if calibration else "–")
+    right.metric("Brier score", f"{summary['brier']:.3f}", help="Mean squared error of the probabilities (lower is better).")
+    st.caption(CALIBRATED_NOTE.format(n=members, temperature=calibration["temperature"],
+                                      bias=", ".join(f"{b:+.2f}" for b in calibration["bias"][1:]))
+               if calibration else UNCALIBRATED_NOTE)
+    names = list(run.metrics.get("classes") or ["trivial", "topological"])
+    shown = range(1, len(names)) if len(names) == 2 else range(len(names))
+    for column, index in zip(st.columns(len(shown)), shown):
+        with column:
+            common.show_figure(calibration_figures.reliability_diagram(
+                scores.labels, scores.probability, scores.uncalibrated if calibration else None, column=index,
+                class_name=names[index]), f"{run.run_id}_reliability_{index}", loaded)
+    if scores.uncertainty is None:
+        st.info("One CNN has no spread to measure its uncertainty: train an ensemble (Training page, or "
+                "`python -m xanes_core train --ensemble 5`) to see whether the model knows when it is unsure.",
+                icon=":material/info:")
+        return
+    table = calibration_figures.uncertainty_table(scores.labels, scores.predicted, scores.uncertainty)
+    common.show_figure(calibration_figures.accuracy_by_uncertainty(table, members), f"{run.run_id}_uncertainty", loaded)
+    _table(table, f"{run.run_id}_accuracy_by_uncertainty", loaded)
+
+
 def _projection_tab(run: RunResults, loaded: common.Loaded) -> None:
     projection = run.metrics["projection"]
     common.show_figure(result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold),
@@ -265,7 +308,8 @@ def _show(run_dir: str, other: str, loaded: common.Loaded) -> None:
     _headline(run, no_spectra_baseline(run))
     _downloads(run, shown)
     views = {"Per class": lambda: _summary_tab(run, loaded), "Per element": lambda: _element_tab(run, loaded),
-             "ROC and PR": lambda: _curves_tab(shown, loaded), "Decision boundary": lambda: _projection_tab(run, loaded),
+             "ROC and PR": lambda: _curves_tab(shown, loaded), "Calibration": lambda: _calibration_tab(run, loaded),
+             "Decision boundary": lambda: _projection_tab(run, loaded),
              "Training history": lambda: _history_tab(run, loaded), "Compare runs": lambda: _compare_tab(shown, loaded),
              "Spectral indicators": lambda: results_indicators.indicators_tab(run, loaded),
              "Configuration": lambda: _about_tab(run, loaded)}

@@ -20,13 +20,25 @@ import streamlit as st
 
 from pages import common
 from xanes_core.data.preprocess import SCALES
+from xanes_core.data.classes import TASKS
 from xanes_core.errors import RunError, XanesError
 from xanes_core.learn import runs
 from xanes_core.learn.binding import STATE_LABELS
-from xanes_core.learn.config import BASELINE_TYPES, ModelConfig, TrainingConfig
+from xanes_core.learn.config import (
+    BASELINE_TYPES,
+    MAX_MEMBERS,
+    ModelConfig,
+    TrainingConfig,
+)
 from xanes_core.learn.progress import TrainingSnapshot
 from xanes_core.learn.results import MODEL_NAMES
-from xanes_core.learn.run_settings import MAX_NAME, MAX_NOTE, RunSettings, read_settings, update_settings
+from xanes_core.learn.run_settings import (
+    MAX_NAME,
+    MAX_NOTE,
+    RunSettings,
+    read_settings,
+    update_settings,
+)
 from xanes_core.paths import datasets_root
 from xanes_core.viz import results as result_figures
 
@@ -34,6 +46,7 @@ if TYPE_CHECKING:  # TensorFlow loads with the first run, not with the page
     from xanes_core.learn.training import Trainer
 
 _POLL_S = 1.0
+TASK_NAMES = {"binary": "topological vs trivial", "three-class": "trivial / topological insulator / semimetal"}
 _DEFAULTS = TrainingConfig(dataset="")
 _ARCH = ModelConfig()
 SCALE_NAMES = {"element": "one per element", "energy": "per element and energy (paper)"}
@@ -105,6 +118,13 @@ def _cnn_settings() -> dict:
                                       key="train_patience", help="Stop after this many epochs without a lower validation loss."),
         "seed": middle.number_input("Random seed", 0, 2**31 - 1, _DEFAULTS.seed, key="train_seed"),
         "augment": right.checkbox("±1 eV shift augmentation (x3)", _DEFAULTS.augment, key="train_augment"),
+        "ensemble": left.number_input("CNNs (ensemble)", 1, MAX_MEMBERS, 1, key="train_ensemble",
+                                      help="1: one CNN, as in the paper. More: that many CNNs with seeds seed, seed+1, "
+                                           "...; their mean probability is calibrated on the validation split and their "
+                                           "spread is its uncertainty. Each CNN takes as long as one run."),
+        "task": middle.selectbox("Task", TASKS, key="train_task", format_func=TASK_NAMES.get,
+                                 help="Three classes need fine classes in the dataset (the demo, or a Materials "
+                                      "Project build from a Materiae or TQC catalogue)."),
     }
 
 
@@ -175,6 +195,8 @@ def _form(loaded: common.Loaded) -> None:
     with common.user_errors():
         model_config = _model_config({**architecture, **departures}) if is_cnn else ModelConfig()
         recipe["rarity_clip"] = recipe["rarity_clip"] or None  # 0: no clip, the paper's weights
+        if settings.get("ensemble") == 1:
+            settings["ensemble"] = None  # one CNN: the paper's, uncalibrated
         config = TrainingConfig(dataset=str(datasets_root() / loaded.name), model=model, model_config=model_config,
                                 **settings, **recipe)
         trainer = common.trainers().start(config, loaded)
@@ -196,7 +218,8 @@ def _time_left(snapshot: TrainingSnapshot) -> str:
 
 def _progress(snapshot: TrainingSnapshot) -> None:
     columns = st.columns(4)
-    columns[0].metric("Epoch", f"{snapshot.epoch} / {snapshot.epochs}" if snapshot.epochs else "–")
+    member = f" (CNN {snapshot.member} of {snapshot.members})" if snapshot.members else ""
+    columns[0].metric(f"Epoch{member}", f"{snapshot.epoch} / {snapshot.epochs}" if snapshot.epochs else "–")
     columns[1].metric("Batch", f"{snapshot.batch} / {snapshot.batches}" if snapshot.batches else "–")
     columns[2].metric("Time left", _time_left(snapshot),
                       help="Training time left for the planned epochs, from measured batch and epoch times; a range "

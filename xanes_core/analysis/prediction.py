@@ -31,6 +31,12 @@ Choices (the Predict page and the CLI show their consequences):
   every uploaded element (if none does, those that share the most of them). Needs the run's
   dataset; if it is gone or changed, predictions still work and a warning says why none are
   listed.
+- **Uncertainty** (ensemble runs): the probability is the calibrated mean of the run's CNNs,
+  ``p_interval`` the lowest and highest of them and ``uncertainty`` their standard deviation; an
+  interval wider than :data:`WIDE_INTERVAL` or one that holds the threshold (the members do not
+  agree on the class) is said in words among the warnings. A single CNN has neither (None).
+- **Three-class runs** are refused with one RunError: this view reports p(topological) and a
+  threshold, which a three-class run does not have.
 - **Trust**: before scoring, every uploaded spectrum is aligned to the training spectra of its
   element and judged against them (:mod:`xanes_core.analysis.domain`): the prediction reports
   the shift, the similarity to the nearest training spectrum, whether the material lies inside
@@ -80,6 +86,7 @@ if TYPE_CHECKING:
     from xanes_core.learn.runs import LoadedRun
 
 N_NEAREST = 5
+WIDE_INTERVAL = 0.2  # members' p(topological) further apart than this: an uncertain probability
 NEAREST_SPACE = "penultimate-layer embedding of the model (Euclidean), training split"
 
 
@@ -118,6 +125,8 @@ class Prediction:
     missing_elements: tuple[str, ...] = ()
     domain_reasons: tuple[str, ...] = ()
     symmetry: SymmetryContribution | None = None
+    p_interval: tuple[float, float] | None = None
+    uncertainty: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no arrays; coverage per element instead)."""
@@ -140,6 +149,8 @@ class Prediction:
             "in_domain": self.in_domain,
             "missing_elements": list(self.missing_elements),
             "symmetry_contribution": asdict(self.symmetry) if self.symmetry else None,
+            "p_interval": None if self.p_interval is None else list(self.p_interval),
+            "uncertainty": self.uncertainty,
         }
 
 
@@ -262,6 +273,8 @@ class Predictor:
         p, threshold = float(probabilities[0]), self.threshold
         symmetry = (symmetry_contribution(p, by_group, self.space_group_prior, prepared.space_group)
                     if by_group is not None else None)
+        interval, uncertainty = self._spread(entries, prepared.space_group)
+        messages.extend(interval_warnings(interval, threshold, len(getattr(self.run.classifier, "members_", ()))))
         elements = tuple(e.element for e in entries)
         parts = contributions(elements, probabilities, self.class_means is not None)
         notes = [ONE_ELEMENT_NOTE] if len(entries) == 1 else []
@@ -279,7 +292,8 @@ class Predictor:
             run_dir=str(self.run.run_dir), model=self.model_type, nearest_space=space,
             alignment=prepared.check.alignment, similarity=prepared.check.similarity,
             in_domain=prepared.check.in_domain, missing_elements=material.missing_elements,
-            domain_reasons=prepared.check.reasons, symmetry=symmetry)
+            domain_reasons=prepared.check.reasons, symmetry=symmetry, p_interval=interval,
+            uncertainty=uncertainty)
 
     def prepare(self, material: MaterialInput, align: bool = True) -> _Prepared:
         """Settle the space group, align and judge the spectra; no model call yet."""
@@ -314,6 +328,18 @@ class Predictor:
         return material_attribution(self.run.classifier, list(prediction.spectra.values()), space_group,
                                     self.class_means)
 
+    def _spread(self, entries: Sequence[ElementSpectrum],
+                space_group: int | None) -> tuple[tuple[float, float] | None, float | None]:
+        """An ensemble's member range and spread of p(topological) for the material (None, None
+        for a single CNN, or an ensemble of one)."""
+        classifier = self.run.classifier
+        if len(getattr(classifier, "members_", ())) < 2:
+            return None, None
+        X = pack_rows(np.stack([e.mu for e in entries]), np.array([channel_index(e.element) for e in entries]),
+                      np.zeros(len(entries), dtype=np.int64), 1, None if space_group is None else [space_group])
+        output = classifier.predict_distribution(X)
+        return (float(output.low[0, 1]), float(output.high[0, 1])), float(output.spread[0, 1])
+
     def _score(self, entries: Sequence[ElementSpectrum],
                space_group: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """In one batch: probabilities of the material and of its variants
@@ -331,14 +357,34 @@ class Predictor:
         return probabilities[:own], embedding[0], (probabilities[own:] if prior is not None else None)
 
 
+def interval_warnings(interval: tuple[float, float] | None, threshold: float, members: int) -> list[str]:
+    """The words for an uncertain probability: members far apart, or on both sides of the threshold."""
+    if interval is None:
+        return []
+    low, high = interval
+    found = []
+    if high - low > WIDE_INTERVAL:
+        found.append(f"Wide interval: the {members} CNNs of this run give p(topological) from {low:.0%} to "
+                     f"{high:.0%}; the probability is uncertain (the members were trained alike but for their seed).")
+    if low < threshold <= high:
+        found.append(f"The {members} CNNs disagree on the class: their probabilities fall on both sides of the "
+                     f"threshold {threshold:.2f}.")
+    return found
+
+
 def load_run_checked(run_dir: str | Path, cnn_types: Sequence[str]) -> "LoadedRun":
-    """The run, refused unless it is a CNN run (baselines score whole dataset splits)."""
+    """The run, refused unless it is a binary CNN run (baselines score whole dataset splits; a
+    three-class run has no p(topological) threshold to predict with)."""
     from xanes_core.learn.runs import load_run
 
     run = load_run(run_dir)
     if run.model_type not in cnn_types:
         raise RunError(f"Run {run.run_dir.name} is an {run.model_type} baseline; "
                        "prediction from files needs a CNN run (symmetry or core).")
+    if run.config.get("task", "binary") != "binary":
+        raise RunError(f"Run {run.run_dir.name} was trained for three classes (trivial, topological insulator, "
+                       "topological semimetal); prediction from files needs a binary run (its Results page shows "
+                       "the three-class scores).")
     return run
 
 

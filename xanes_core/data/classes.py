@@ -58,8 +58,8 @@ def task_labels(metadata: pd.DataFrame, task: str) -> np.ndarray:
         return labels
     if "fine_class" not in metadata.columns:
         raise DatasetError("This dataset has no fine classes (topological insulator or semimetal): the "
-                           "three-class task needs the demo or a Materials Project build from a Materiae or "
-                           "TQC catalogue.")
+                           "three-class task needs a demo built by this version (python -m xanes_core demo-data) "
+                           "or a Materials Project build from a Materiae or TQC catalogue.")
     fine = metadata["fine_class"].map(FINE_CLASSES).fillna(UNKNOWN).to_numpy(dtype=np.int64)
     agrees = (labels >= 0) & ((fine > 0) == (labels == 1))
     return np.where(agrees, fine, UNKNOWN)

@@ -105,9 +105,11 @@ def raw_and_normalized(spectrum: NormalizedSpectrum, name: str) -> go.Figure:
     return base_layout(fig, f"{spectrum.element}: {name}, edge step {spectrum.edge_step:.3g}", 460)
 
 
-def probability_gauge(p_topological: float, threshold: float, trusted: bool = True) -> go.Figure:
+def probability_gauge(p_topological: float, threshold: float, trusted: bool = True,
+                      interval: tuple[float, float] | None = None) -> go.Figure:
     """p(topological) as a horizontal bar from 0 to 1 over the run's two class regions; a grey
-    bar when the material lies outside the training data (``trusted=False``)."""
+    bar when the material lies outside the training data (``trusted=False``); an ensemble's
+    member range (``interval``) in the title."""
     colour = CLASS_COLORS[int(p_topological >= threshold)] if trusted else _UNTRUSTED_COLOR
     fig = go.Figure(go.Indicator(
         mode="gauge", value=p_topological,
@@ -119,6 +121,8 @@ def probability_gauge(p_topological: float, threshold: float, trusted: bool = Tr
         domain=dict(x=[0.02, 0.98], y=[0.3, 1.0]),
     ))
     note = "" if trusted else " · outside the training data, not to be trusted"
+    if interval is not None:
+        note = f" · CNNs {interval[0]:.0%}-{interval[1]:.0%}{note}"
     return base_layout(fig, f"p(topological) = {p_topological:.1%} · threshold {threshold:.2f} "
                         f"(trivial below, topological above){note}", 170)
 
