@@ -17,8 +17,7 @@ from pages import common, results_indicators
 from xanes_core.errors import RunError
 from xanes_core.learn import operating_point, runs
 from xanes_core.learn.binding import STATE_LABELS, dataset_binding
-from xanes_core.learn.confidence import calibration_summary, test_scores
-from xanes_core.learn.evaluation import CLASSES
+from xanes_core.learn.confidence import calibration_summary, read_test_scores
 from xanes_core.learn.results import (
     METRICS,
     RunResults,
@@ -45,6 +44,9 @@ CALIBRATED_NOTE = ("Probabilities are the mean of {n} CNN(s) after temperature s
                    "(temperature {temperature:.2f}; logit bias against trivial {bias}): the class-balancing weights of training push "
                    "p(topological) above the true frequency, and the fit on validation undoes it. The test split was not "
                    "used for it; the diagrams show how well it carries over.")
+THREE_CLASS_NOTE = ("Three classes: a material goes to the class with the largest probability (for a calibrated "
+                    "ensemble: the largest probability relative to the class's share of the training split, which "
+                    "weighs every class equally). There is no threshold to choose.")
 UNCALIBRATED_NOTE = ("This run's probabilities are not calibrated: its class-balancing weights make p(topological) "
                      "higher than the frequency of topological materials. An ensemble (even of one CNN) is calibrated "
                      "on the validation split.")
@@ -101,8 +103,12 @@ def _rule_label(choice: operating_point.Choice) -> str:
     return f"{choice.short} ({choice.threshold:.2f})"
 
 
-def _operating_point(run: RunResults, loaded: common.Loaded) -> float:
-    """The threshold control: candidates chosen on validation, or a value by hand; returns it."""
+def _operating_point(run: RunResults, loaded: common.Loaded) -> float | None:
+    """The threshold control: candidates chosen on validation, or a value by hand; returns it
+    (None for a three-class run, which decides by class, not by a threshold)."""
+    if not run.is_binary:
+        st.caption(THREE_CLASS_NOTE)
+        return None
     if not operating_point.has_scores(run.metrics):
         st.caption("Operating point: the paper's threshold 0.5. This run was evaluated before per-material scores "
                    "were kept; `python -m xanes_core evaluate RUN_DIR` adds them.")
@@ -110,18 +116,19 @@ def _operating_point(run: RunResults, loaded: common.Loaded) -> float:
     candidates = {choice.rule: choice for choice in operating_point.choices(run.metrics)}
     rules = [*candidates, _CUSTOM]
     saved = run.settings
+    saved_threshold = operating_point.saved_threshold(saved, run.metrics)
     rule = st.radio("Operating point: threshold on p(topological), chosen on the **validation** split",
                     rules, horizontal=True, key=f"results_rule_{run.run_id}",
                     index=rules.index(saved.threshold_rule) if saved.threshold_rule in rules else len(rules) - 1,
                     format_func=lambda r: "by hand" if r == _CUSTOM else _rule_label(candidates[r]))
     threshold = candidates[rule].threshold if rule != _CUSTOM else st.slider(
-        "Threshold", 0.0, 1.0, float(saved.threshold), step=0.01, key=f"results_custom_{run.run_id}",
+        "Threshold", 0.0, 1.0, saved_threshold, step=0.01, key=f"results_custom_{run.run_id}",
         help="Judge a threshold by the validation numbers under it; the test numbers are for reporting.")
     at = operating_point.validation_metrics(run.metrics, threshold)
     st.caption(f"On validation at {threshold:.3f}: balanced accuracy {at['balanced_accuracy']:.3f}, topological "
                f"recall {at['topological']['recall'] or 0:.3f}, precision {at['topological']['precision'] or 0:.3f}. "
                "Every test number, map and figure below uses this threshold.")
-    unchanged = abs(threshold - saved.threshold) < 1e-9 and rule == saved.threshold_rule
+    unchanged = abs(threshold - saved_threshold) < 1e-9 and rule == saved.threshold_rule
     if st.button("Save as this run's operating point", key="results_save_threshold", disabled=unchanged,
                  icon=":material/save:", help="Used by the report, the figure pack and the Predict page."):
         with common.user_errors():
@@ -134,8 +141,28 @@ def _operating_point(run: RunResults, loaded: common.Loaded) -> float:
     return threshold
 
 
+def _three_class_headline(run: RunResults) -> None:
+    """Balanced accuracy, each class's recall and the topological-vs-trivial ROC AUC."""
+    test, roc = run.metrics["test"], (run.metrics.get("curves") or {}).get("roc")
+    first, second = st.columns(3), st.columns(3)
+    first[0].metric("Balanced accuracy (3 classes)", f"{test['balanced_accuracy']:.3f}",
+                    help=f"Mean of the three recalls over {test['n_samples']:,} test materials.")
+    first[1].metric("ROC AUC, topological vs trivial", f"{roc['auc']:.3f}" if roc else "–",
+                    help="From p(topological) = p(insulator) + p(semimetal).")
+    for column, name in zip([first[2], *second], run.classes):
+        column.metric(f"Recall, {name}", f"{test[name]['recall'] or 0:.3f}",
+                      help=f"{test[name]['support']:,} {name} test materials; precision "
+                           f"{test[name]['precision'] or 0:.3f}.")
+    reference = run.metrics.get("reference_balanced_accuracy")
+    if reference is not None:
+        st.caption(f"Bayes reference of the demo generator for three classes: balanced accuracy {reference:.3f}.")
+
+
 def _headline(run: RunResults, baseline: RunResults | None) -> None:
     """Six numbers in two rows (labels never truncated), the no-spectra baseline among them."""
+    if not run.is_binary:
+        _three_class_headline(run)
+        return
     test, curves = run.metrics["test"], run.metrics.get("curves") or {}
     ba = test["balanced_accuracy"]
     first, second = st.columns(3), st.columns(3)
@@ -166,9 +193,10 @@ def _headline(run: RunResults, baseline: RunResults | None) -> None:
 def _summary_tab(run: RunResults, loaded: common.Loaded) -> None:
     left, right = st.columns(2)
     with left:
-        common.show_figure(result_figures.class_metric_bars(run.metrics["test"]), f"{run.run_id}_class_metrics", loaded)
+        common.show_figure(result_figures.class_metric_bars(run.metrics["test"], classes=run.classes),
+                           f"{run.run_id}_class_metrics", loaded)
     with right:
-        common.show_figure(result_figures.confusion_matrix(run.metrics["confusion"], run.threshold),
+        common.show_figure(result_figures.confusion_matrix(run.metrics["confusion"], run.threshold, run.classes),
                            f"{run.run_id}_confusion", loaded)
     _table(class_table(run), f"{run.run_id}_class_metrics", loaded)
 
@@ -177,8 +205,8 @@ def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
     st.caption("Each element is scored over the test materials containing it; each cell prints the score and "
                "the number of materials behind it. Pale: fewer than ten; grey: none (hover for counts and a 95% "
                "interval).")
-    figures = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold)
-    for tab, name in zip(st.tabs([name.capitalize() for name in CLASSES]), CLASSES):
+    figures = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold, run.classes)
+    for tab, name in zip(st.tabs([name.capitalize() for name in run.classes]), run.classes):
         with tab:
             for metric in METRICS:
                 common.show_figure(figures[(metric, name)], f"{run.run_id}_ptable_{metric}_{name}", loaded)
@@ -187,19 +215,29 @@ def _element_tab(run: RunResults, loaded: common.Loaded) -> None:
 
 def _curves_tab(shown: list[RunResults], loaded: common.Loaded) -> None:
     curves = {run.label: run.metrics.get("curves") for run in shown}
-    marks = result_figures.operating_marks(shown[0].metrics["test"], f"threshold {shown[0].threshold:.2f}")
+    first = shown[0]
+    marks = (result_figures.operating_marks(first.metrics["test"], f"threshold {first.threshold:.2f}")
+             if first.is_binary else {"roc": None, "pr": None})
+    if not first.is_binary:
+        st.caption("Topological (insulator or semimetal) against trivial, from p(topological) = 1 - p(trivial); "
+                   "below, each class against the rest.")
     left, right = st.columns(2)
     with left:
-        common.show_figure(result_figures.roc_curves(curves, points=[marks["roc"]]), f"{shown[0].run_id}_roc", loaded)
+        common.show_figure(result_figures.roc_curves(curves, points=[m for m in [marks["roc"]] if m]),
+                           f"{first.run_id}_roc", loaded)
     with right:
-        common.show_figure(result_figures.pr_curves(curves, topological_prevalence(shown[0]), points=[marks["pr"]]),
-                           f"{shown[0].run_id}_pr", loaded)
+        common.show_figure(result_figures.pr_curves(curves, topological_prevalence(first),
+                                                    points=[m for m in [marks["pr"]] if m]), f"{first.run_id}_pr", loaded)
+    if not first.is_binary:
+        per_class = (first.metrics.get("curves") or {}).get("per_class") or {}
+        common.show_figure(result_figures.roc_curves(per_class, title="ROC of each class against the rest (test split)"),
+                           f"{first.run_id}_roc_per_class", loaded)
 
 
 def _calibration_tab(run: RunResults, loaded: common.Loaded) -> None:
     """ECE before and after calibration, reliability diagrams, accuracy against uncertainty."""
     try:
-        summary, scores = calibration_summary(run.metrics), test_scores(run.metrics, run.threshold)
+        summary, scores = calibration_summary(run.metrics), read_test_scores(run.metrics, run.threshold)
     except RunError as exc:
         st.info(str(exc), icon=":material/info:")
         return
@@ -232,13 +270,14 @@ def _calibration_tab(run: RunResults, loaded: common.Loaded) -> None:
 
 def _projection_tab(run: RunResults, loaded: common.Loaded) -> None:
     projection = run.metrics["projection"]
-    common.show_figure(result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold),
-                       f"{run.run_id}_projection", loaded)
+    common.show_figure(result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold,
+                                                          run.classes), f"{run.run_id}_projection", loaded)
     boundary = projection.get("boundary")
     st.caption("Penultimate-layer features (CNN) or input features (baselines) projected to two dimensions. "
                + (f"The dashed line is the threshold {run.threshold:.2f} as seen in this plane; it reproduces "
                   f"{boundary['boundary_agreement']:.0%} of the model's test predictions." if boundary
-                  else "The model predicts one class only, so there is no boundary to draw."))
+                  else "Three classes have no single boundary line: the points show where the classes lie."
+                  if not run.is_binary else "The model predicts one class only, so there is no boundary to draw."))
 
 
 def _history_tab(run: RunResults, loaded: common.Loaded) -> None:

@@ -61,8 +61,8 @@ def test_cnn_run_shows_every_section(page: AppTest) -> None:
     baseline = runs.read_run(Path(page.selectbox(key="results_run").value).parent / "elements").metrics
     assert without.value == f"{baseline['test']['balanced_accuracy']:.3f}"
     assert "vs no spectra" in page.metric[0].proto.delta
-    # operating point, class bars, confusion, 6 periodic tables, ROC, PR, projection, loss, accuracy
-    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 2
+    # operating point, class bars, confusion, 6 periodic tables, ROC, PR, reliability, projection, loss, accuracy
+    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 1 + 2
     buttons = [b.proto.label for b in page.get("download_button")]
     assert "Download report (HTML)" in buttons and "Download figure pack (PNG + SVG + CSV)" in buttons
 
@@ -70,7 +70,7 @@ def test_cnn_run_shows_every_section(page: AppTest) -> None:
 def test_baseline_run_has_no_history_but_every_other_section(page: AppTest) -> None:
     choose(page, "results_run", "svm")
     assert_clean(page)
-    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1
+    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 1
     assert any("fitted in one step" in i.value for i in page.info)
     assert any("svm baseline: attribution over energy needs a CNN run" in i.value for i in page.info)
 
@@ -81,7 +81,7 @@ def test_two_runs_side_by_side(page: AppTest) -> None:
     assert_clean(page)
     table = next(d.value for d in page.dataframe if "ROC AUC" in d.value.columns)
     assert list(table["run"]) == ["symmetry", "svm"]
-    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 2 + 1  # + comparison bars
+    assert len(page.get("plotly_chart")) == 1 + 2 + N_TABLES + 2 + 1 + 1 + 2 + 1  # + comparison bars
 
 
 def test_operating_point_is_chosen_on_validation_and_drives_every_number(page: AppTest) -> None:

@@ -97,3 +97,25 @@ def test_single_cnn_runs_saved_before_ensembles_still_load_as_one_cnn(tmp_path):
     classifier = runs.training_config(config).classifier()
     assert type(classifier) is CNNClassifier and classifier.model_type == "core"
     assert classifier.get_params()["filters"] == TINY.filters
+
+
+def test_a_calibrated_run_decides_at_its_training_prevalence_until_a_person_chooses(ensemble_run):
+    """The paper's balanced cut on calibrated probabilities is the training share of topological
+    materials: the Results page, the report and the Predictor use it unless another is saved."""
+    from xanes_core.analysis.prediction import Predictor
+    from xanes_core.learn import operating_point
+    from xanes_core.learn.results import load_results
+    from xanes_core.learn.run_settings import read_settings, update_settings
+
+    run_dir = ensemble_run.run_dir
+    metrics = runs.read_run(run_dir).metrics
+    prior = metrics["ensemble"]["class_prior"][1]
+    assert operating_point.run_default(metrics) == pytest.approx(prior) and 0.1 < prior < 0.3
+    assert operating_point.choices(metrics)[0].threshold == pytest.approx(prior)
+    update_settings(run_dir, name="named, threshold untouched")
+    assert load_results(run_dir).at().threshold == pytest.approx(prior)
+    assert Predictor(run_dir).threshold == pytest.approx(prior)
+    update_settings(run_dir, threshold=0.4, threshold_rule="balanced_accuracy")
+    assert load_results(run_dir).at().threshold == pytest.approx(0.4)
+    update_settings(run_dir, threshold=0.5, threshold_rule="paper")
+    assert operating_point.saved_threshold(read_settings(run_dir), metrics) == pytest.approx(prior)

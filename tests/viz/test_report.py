@@ -94,7 +94,7 @@ def test_report_holds_metrics_provenance_and_is_self_contained(run_pair) -> None
     assert "tensorflow" in html and "Report generated" in html
     assert not re.search(r"<script[^>]*\bsrc=", html) and not re.search(r"<link[^>]*\bhref=", html)
     assert html.count("plotly.js v") == 1  # the library inlined exactly once
-    assert html.count('class="plotly-graph-div"') == 2 + 6 + 2 + 1 + 2
+    assert html.count('class="plotly-graph-div"') == 2 + 6 + 2 + 1 + 1 + 2  # + the reliability diagram
 
 
 def test_report_compares_runs_and_handles_baselines(run_pair) -> None:

@@ -241,9 +241,10 @@ class Predictor:
     def threshold(self) -> float:
         """The run's saved operating point (read each time: it may be changed on the Results page
         while this predictor stays loaded)."""
+        from xanes_core.learn.operating_point import saved_threshold
         from xanes_core.learn.run_settings import read_settings
 
-        return read_settings(self.run.run_dir).threshold
+        return saved_threshold(read_settings(self.run.run_dir), self.run.metrics)
 
     @property
     def needs_space_group(self) -> bool:

@@ -14,7 +14,7 @@ from xanes_core.errors import RunError
 from xanes_core.learn.calibration import as_matrix, brier_score, expected_calibration_error
 
 
-class TestScores(NamedTuple):
+class ScoredSplit(NamedTuple):
     """The test split as the run scored it: labels, (n, K) probabilities after and before
     calibration, the uncertainty of each decision (an ensemble's spread, else None) and the
     decisions themselves."""
@@ -26,7 +26,7 @@ class TestScores(NamedTuple):
     predicted: np.ndarray
 
 
-def test_scores(metrics: Mapping[str, Any], threshold: float | None = None) -> TestScores:
+def read_test_scores(metrics: Mapping[str, Any], threshold: float | None = None) -> ScoredSplit:
     """The test scores of a run's metrics; ``threshold`` (two classes): the cut on p(topological)
     (default: the run's). Three classes: the largest probability / training frequency (an
     ensemble) or the largest probability. RunError for a run evaluated before scores were kept."""
@@ -48,7 +48,7 @@ def test_scores(metrics: Mapping[str, Any], threshold: float | None = None) -> T
     if spread is not None:
         spread = as_matrix(spread) if np.ndim(spread) == 2 else np.asarray(spread, dtype=float)
         uncertainty = spread if spread.ndim == 1 else spread[np.arange(len(predicted)), predicted]
-    return TestScores(labels, probability, uncalibrated, uncertainty, predicted)
+    return ScoredSplit(labels, probability, uncalibrated, uncertainty, predicted)
 
 
 def calibration_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,7 +58,7 @@ def calibration_summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
     summary = {"n_members": ensemble.get("n_members", 1), "calibration": ensemble.get("calibration")}
     if metrics.get("ece") is not None:
         return {**summary, **{key: metrics.get(key) for key in ("ece", "ece_uncalibrated", "brier")}}
-    scores = test_scores(metrics)
+    scores = read_test_scores(metrics)
     return {**summary, "ece": expected_calibration_error(scores.labels, scores.probability),
             "ece_uncalibrated": expected_calibration_error(scores.labels, scores.uncalibrated),
             "brier": brier_score(scores.labels, scores.probability)}

@@ -56,6 +56,11 @@ CLASSES = TASK_CLASSES[BINARY]
 THRESHOLD = 0.5
 
 
+def run_classes(metrics: dict[str, Any]) -> dict[str, int]:
+    """Class name -> number of the task a run's metrics are for (runs before tasks: binary)."""
+    return TASK_CLASSES[str(metrics.get("task", BINARY))]
+
+
 def _ratio(numerator: int, denominator: int) -> float | None:
     return float(numerator / denominator) if denominator else None
 

@@ -35,7 +35,7 @@ from xanes_core.learn.evaluation import (
 )
 
 PAPER = "paper"
-RULES = {PAPER: "the paper's 0.5",
+RULES = {PAPER: "the paper's balanced cut (0.5; for a calibrated ensemble, the training share of topological materials)",
          "balanced_accuracy": "best balanced accuracy on validation",
          "topological_f1": "best topological F1 on validation"}
 SHORT_NAMES = {PAPER: "paper", "balanced_accuracy": "best balanced accuracy", "topological_f1": "best topological F1"}
@@ -58,9 +58,30 @@ class Choice:
 
 
 def has_scores(metrics: Mapping[str, Any]) -> bool:
-    """Whether a run's metrics carry the per-material scores an operating point needs."""
+    """Whether a run's metrics carry the per-material scores an operating point needs (a
+    three-class run has no threshold to choose: it decides by class, see :func:`is_binary`)."""
     scores = metrics.get("scores") or {}
-    return "test" in scores and "validation" in scores
+    return "test" in scores and "validation" in scores and is_binary(metrics)
+
+
+def is_binary(metrics: Mapping[str, Any]) -> bool:
+    """A run of the binary task (the only one a threshold on p(topological) applies to)."""
+    return metrics.get("task", "binary") == "binary"
+
+
+def run_default(metrics: Mapping[str, Any]) -> float:
+    """The paper's balanced cut on this run's probabilities: 0.5 for a CNN trained with class
+    weights; for a calibrated ensemble, whose probabilities are frequencies, the training share of
+    topological materials (the same decision: p / share above (1 - p) / (1 - share))."""
+    ensemble = metrics.get("ensemble") or {}
+    return float(ensemble["class_prior"][1]) if ensemble.get("calibration") else THRESHOLD
+
+
+def saved_threshold(settings: Any, metrics: Mapping[str, Any]) -> float:
+    """The run's operating point: under the paper's rule (also when nothing was saved) the
+    run's own balanced cut, :func:`run_default`; under any other, the threshold saved with it
+    (RunSettings)."""
+    return run_default(metrics) if settings.threshold_rule == PAPER else float(settings.threshold)
 
 
 def _validation(metrics: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +95,7 @@ def _validation(metrics: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 def choices(metrics: Mapping[str, Any]) -> list[Choice]:
     """The paper's threshold and the validation-optimal ones (same threshold may appear twice)."""
     labels, probabilities = _validation(metrics)
-    found = [Choice(PAPER, THRESHOLD)]
+    found = [Choice(PAPER, run_default(metrics))]
     if len(set(labels.tolist())) < 2:
         return found
     fpr, tpr, roc_thresholds = roc_curve(labels, probabilities)
@@ -111,10 +132,13 @@ def _presence(elements: list[list[str]]) -> np.ndarray:
 def at_threshold(metrics: Mapping[str, Any], threshold: float) -> dict[str, Any]:
     """A copy of ``metrics`` (metrics.json content) with every thresholded number recomputed at
     ``threshold`` on the test split: per-class metrics, per-element metrics, confusion matrix and
-    the projection's boundary. Curves, AUCs and the reference do not depend on the cut."""
+    the projection's boundary. Curves, AUCs and the reference do not depend on the cut. A
+    three-class run has no threshold: its metrics come back as they are."""
+    if not is_binary(metrics):
+        return dict(metrics)
     if not has_scores(metrics):
-        if abs(threshold - THRESHOLD) < 1e-12:
-            return {**metrics, "threshold": THRESHOLD}
+        if abs(threshold - run_default(metrics)) < 1e-12:
+            return {**metrics, "threshold": threshold}
         _validation(metrics)  # raises the RunError that says what to do
     test = metrics["scores"]["test"]
     labels, probabilities = np.asarray(test["label"], int), np.asarray(test["probability"], float)

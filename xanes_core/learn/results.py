@@ -23,7 +23,7 @@ from xanes_core.data.elements import CHANNELS
 from xanes_core.errors import RunError
 from xanes_core.learn import operating_point, runs
 from xanes_core.learn.binding import DatasetBinding, dataset_binding
-from xanes_core.learn.evaluation import CLASSES
+from xanes_core.learn.evaluation import run_classes
 from xanes_core.learn.run_settings import RunSettings, read_settings
 
 METRICS = ("recall", "precision", "f1")
@@ -74,13 +74,26 @@ class RunResults(runs.RunRecord):
         return self.provenance.get("kind") == "demo"
 
     @property
-    def threshold(self) -> float:
-        return float(self.metrics.get("threshold", operating_point.THRESHOLD))
+    def threshold(self) -> float | None:
+        """The cut on p(topological) the metrics are at (None for a three-class run: no cut)."""
+        if not self.is_binary:
+            return None
+        return float(self.metrics.get("threshold") or operating_point.run_default(self.metrics))
+
+    @property
+    def classes(self) -> dict[str, int]:
+        """Class name -> class number of the run's task (two classes, or three)."""
+        return run_classes(self.metrics)
+
+    @property
+    def is_binary(self) -> bool:
+        return operating_point.is_binary(self.metrics)
 
     def at(self, threshold: float | None = None) -> "RunResults":
         """The same run with every thresholded number at ``threshold`` (default: the saved
-        operating point); RunError if the run has no saved scores and the cut is not 0.5."""
-        cut = self.settings.threshold if threshold is None else float(threshold)
+        operating point); RunError if the run has no saved scores and the cut is not its own.
+        A three-class run has no threshold and comes back as it is."""
+        cut = operating_point.saved_threshold(self.settings, self.metrics) if threshold is None else float(threshold)
         return replace(self, metrics=operating_point.at_threshold(self.metrics, cut))
 
 
@@ -122,9 +135,10 @@ def results_stamp(run_dir: str | Path) -> int:
 
 
 def topological_prevalence(results: RunResults) -> float | None:
-    """Fraction of topological test materials: the chance level of the precision-recall curve."""
+    """Fraction of topological test materials (of any kind): the chance level of the
+    precision-recall curve."""
     test = results.metrics["test"]
-    return test["topological"]["support"] / test["n_samples"] if test["n_samples"] else None
+    return 1.0 - test["trivial"]["support"] / test["n_samples"] if test["n_samples"] else None
 
 
 def class_table(results: RunResults) -> pd.DataFrame:
@@ -133,7 +147,7 @@ def class_table(results: RunResults) -> pd.DataFrame:
     return pd.DataFrame([
         {"class": name, **{METRIC_NAMES[m]: test[name][m] for m in METRICS},
          "test samples": test[name]["support"], "predicted as this class": test[name]["n_predicted"]}
-        for name in CLASSES
+        for name in results.classes
     ])
 
 
@@ -156,7 +170,7 @@ def element_table(results: RunResults) -> pd.DataFrame:
     for symbol, values in sorted(results.metrics["per_element"].items(), key=lambda item: CHANNELS.index(item[0])):
         row: dict[str, Any] = {"element": symbol, "test samples": values["n_samples"],
                                "balanced accuracy": values["balanced_accuracy"]}
-        for name in CLASSES:
+        for name in results.classes:
             row[f"{name} samples"] = values[name]["support"]
             row[f"predicted {name}"] = values[name]["n_predicted"]
             row.update({f"{name} {m}": values[name][m] for m in METRICS})
@@ -169,7 +183,7 @@ def summary_row(results: RunResults) -> dict[str, Any]:
     test, curves = results.metrics["test"], results.metrics.get("curves", {})
     row: dict[str, Any] = {"run": results.title, "model": MODEL_NAMES.get(results.model, results.model),
                            "balanced accuracy": test["balanced_accuracy"]}
-    for name in CLASSES:
+    for name in results.classes:
         row.update({f"{name} {m}": test[name][m] for m in METRICS})
     row["ROC AUC"] = (curves.get("roc") or {}).get("auc")
     row["PR AUC (topological)"] = (curves.get("pr") or {}).get("auc")

@@ -24,9 +24,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from xanes_core.atomic import write_bytes
-from xanes_core.errors import XanesError
+from xanes_core.errors import RunError, XanesError
 from xanes_core.learn import operating_point
-from xanes_core.learn.evaluation import CLASSES
+from xanes_core.learn.confidence import read_test_scores
 from xanes_core.learn.results import (
     RunResults,
     class_table,
@@ -36,6 +36,7 @@ from xanes_core.learn.results import (
     no_spectra_baseline,
     topological_prevalence,
 )
+from xanes_core.viz import calibration as calibration_figures
 from xanes_core.viz import results as result_figures
 from xanes_core.viz.report import binding_note
 from xanes_core.viz.style import label_demo
@@ -64,22 +65,47 @@ def _curve_tables(run: RunResults) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _summary_figures(run: RunResults) -> list[PackedFigure]:
-    test, threshold = run.metrics["test"], run.threshold
-    names = list(CLASSES)
-    confusion = np.asarray(run.metrics["confusion"])[np.ix_(list(CLASSES.values()), list(CLASSES.values()))]
+    test, threshold, classes = run.metrics["test"], run.threshold, run.classes
+    names, order = list(classes), list(classes.values())
+    confusion = np.asarray(run.metrics["confusion"])[np.ix_(order, order)]
     confusion_table = pd.DataFrame(confusion, columns=[f"predicted {n}" for n in names])
     confusion_table.insert(0, "true class", names)
-    marks = result_figures.operating_marks(test, f"threshold {threshold:.2f}")
+    marks = (result_figures.operating_marks(test, f"threshold {threshold:.2f}") if run.is_binary else {})
     curves = {run.label: run.metrics.get("curves")}
     roc_table, pr_table = _curve_tables(run)
     return [
-        PackedFigure("class_metrics", result_figures.class_metric_bars(test), class_table(run)),
-        PackedFigure("confusion_matrix", result_figures.confusion_matrix(run.metrics["confusion"], threshold),
+        PackedFigure("class_metrics", result_figures.class_metric_bars(test, classes=classes), class_table(run)),
+        PackedFigure("confusion_matrix", result_figures.confusion_matrix(run.metrics["confusion"], threshold, classes),
                      confusion_table),
-        PackedFigure("roc_curve", result_figures.roc_curves(curves, points=[marks["roc"]]), roc_table),
-        PackedFigure("pr_curve", result_figures.pr_curves(curves, topological_prevalence(run), points=[marks["pr"]]),
-                     pr_table),
+        PackedFigure("roc_curve", result_figures.roc_curves(curves, points=[marks["roc"]] if marks else []), roc_table),
+        PackedFigure("pr_curve", result_figures.pr_curves(curves, topological_prevalence(run),
+                                                          points=[marks["pr"]] if marks else []), pr_table),
     ]
+
+
+def _calibration_figures(run: RunResults) -> list[PackedFigure]:
+    """Reliability diagrams (each class; two classes: topological) and, for an ensemble,
+    accuracy against uncertainty; none for a run evaluated before scores were kept."""
+    try:
+        scores = read_test_scores(run.metrics, run.threshold)
+    except RunError:
+        return []
+    calibrated = bool((run.metrics.get("ensemble") or {}).get("calibration"))
+    names = list(run.metrics.get("classes") or ["trivial", "topological"])
+    packed = []
+    for index in range(1, 2) if len(names) == 2 else range(len(names)):
+        uncalibrated = scores.uncalibrated if calibrated else None
+        packed.append(PackedFigure(
+            f"reliability_{names[index].replace(' ', '_')}",
+            calibration_figures.reliability_diagram(scores.labels, scores.probability, uncalibrated, column=index,
+                                                    class_name=names[index]),
+            calibration_figures.reliability_table(scores.labels, scores.probability, uncalibrated, index)))
+    if scores.uncertainty is not None:
+        table = calibration_figures.uncertainty_table(scores.labels, scores.predicted, scores.uncertainty)
+        members = run.metrics["ensemble"]["n_members"]
+        packed.append(PackedFigure("accuracy_by_uncertainty",
+                                   calibration_figures.accuracy_by_uncertainty(table, members), table))
+    return packed
 
 
 def _operating_point_figure(run: RunResults) -> list[PackedFigure]:
@@ -99,7 +125,7 @@ def _projection_figure(run: RunResults) -> list[PackedFigure]:
                           "y": projection["y"], "label": projection["label"],
                           "p_topological": projection["probability"]})
     return [PackedFigure("decision_projection",
-                         result_figures.decision_projection(projection, ids, run.threshold), table)]
+                         result_figures.decision_projection(projection, ids, run.threshold, run.classes), table)]
 
 
 def _history_figures(run: RunResults) -> list[PackedFigure]:
@@ -109,7 +135,7 @@ def _history_figures(run: RunResults) -> list[PackedFigure]:
 
 
 def _element_figures(run: RunResults) -> list[PackedFigure]:
-    figures = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold)
+    figures = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold, run.classes)
     table = element_table(run)
     packed = []
     for (metric, name), figure in figures.items():
@@ -127,8 +153,8 @@ def _baseline_figure(run: RunResults) -> list[PackedFigure]:
 
 
 SECTIONS: tuple[Callable[[RunResults], list[PackedFigure]], ...] = (
-    _summary_figures, _operating_point_figure, _projection_figure, _history_figures, _element_figures,
-    _baseline_figure)
+    _summary_figures, _operating_point_figure, _calibration_figures, _projection_figure, _history_figures,
+    _element_figures, _baseline_figure)
 
 
 def run_figures(run: RunResults) -> list[PackedFigure]:
@@ -157,9 +183,11 @@ def _render(packed: list[PackedFigure], folder: Path) -> None:
 def _readme(run: RunResults, packed: list[PackedFigure], generated: datetime) -> str:
     lines = [f"Figures of run '{run.title}' ({run.label}), dataset '{run.dataset_name}'"
              + (" (synthetic demo data)" if run.is_demo else ""),
-             f"Operating point: threshold {run.threshold:.3f} on p(topological) "
-             f"({operating_point.RULES.get(run.settings.threshold_rule, 'chosen by hand')}); "
-             "chosen on the validation split, scores on the test split.",
+             (f"Operating point: threshold {run.threshold:.3f} on p(topological) "
+              f"({operating_point.RULES.get(run.settings.threshold_rule, 'chosen by hand')}); "
+              "chosen on the validation split, scores on the test split." if run.is_binary else
+              f"Three classes ({', '.join(run.classes)}): each material goes to its most likely class; "
+              "scores on the test split."),
              *([binding_note(run)] if binding_note(run) else []),
              f"Generated {generated.isoformat(timespec='seconds')} by xanes_core.viz.figure_pack.",
              f"Each figure: NAME.png ({PNG_WIDTH * PNG_SCALE} px wide), NAME.svg (vector), NAME.csv (its data).", ""]

@@ -28,6 +28,7 @@ from xanes_core.analysis.indicators import element_indicators, indicator_table, 
 from xanes_core.atomic import write_text
 from xanes_core.data.browse import element_count_table
 from xanes_core.errors import RunError, XanesError
+from xanes_core.learn.confidence import calibration_summary, read_test_scores
 from xanes_core.learn.operating_point import RULES
 from xanes_core.learn.results import (
     METRIC_NAMES,
@@ -46,6 +47,7 @@ from xanes_core.learn.results import (
 )
 from xanes_core.learn.runs import load_run_dataset
 from xanes_core.viz import attribution as attribution_figures
+from xanes_core.viz import calibration as calibration_figures
 from xanes_core.viz import results as result_figures
 from xanes_core.viz.style import DEMO_LABEL, label_demo
 
@@ -117,20 +119,33 @@ def _binding_notice(run: RunResults) -> str:
     return _p(binding_note(run), "lead") + "\n" if run.binding.message else ""
 
 
+def _headline(run: RunResults) -> tuple[tuple[str, str], ...]:
+    """The summary box's columns: the binary headline, or each class's recall for three classes."""
+    if run.is_binary:
+        return _HEADLINE
+    return (("balanced accuracy", "Balanced accuracy"), *((f"{name} recall", f"Recall, {name}") for name in run.classes),
+            ("ROC AUC", "ROC AUC, topological vs trivial"))
+
+
+def _decision(run: RunResults) -> str:
+    if not run.is_binary:
+        return "each to its most likely of three classes"
+    return (f"at threshold {run.threshold:.3f} ({html.escape(RULES.get(run.settings.threshold_rule, 'chosen by hand'))};"
+            " chosen on validation)")
+
+
 def _summary_box(run: RunResults) -> str:
     """The headline numbers of the run beside those of the no-spectra baseline, in a box."""
-    baseline = no_spectra_baseline(run)
+    baseline = no_spectra_baseline(run) if run.is_binary else None
     rows = {f"this run ({MODEL_NAMES.get(run.model, run.model)})": summary_row(run)}
     if baseline is not None:
         rows[f"no spectra ({MODEL_NAMES['elements']}, run {baseline.title})"] = summary_row(baseline)
-    table = pd.DataFrame({label: [row[key] for row in rows.values()] for key, label in _HEADLINE},
+    table = pd.DataFrame({label: [row[key] for row in rows.values()] for key, label in _headline(run)},
                          index=list(rows)).rename_axis("model").reset_index()
     test = run.metrics["test"]
     parts = [f"<p class=\"lead\"><b>Balanced accuracy {test['balanced_accuracy']:.3f}</b> on "
-             f"{test['n_samples']:,} test materials, at threshold {run.threshold:.3f} "
-             f"({html.escape(RULES.get(run.settings.threshold_rule, 'chosen by hand'))}; chosen on validation).</p>",
-             _table(table)]
-    if baseline is None and run.model != "elements":
+             f"{test['n_samples']:,} test materials, {_decision(run)}.</p>", _table(table)]
+    if baseline is None and run.model != "elements" and run.is_binary:
         parts.append(_p("No element-presence + symmetry baseline is trained on this dataset, so the value of the "
                         "spectra is not shown here: train one with `python -m xanes_core train --model elements`."))
     reference = run.metrics.get("reference_balanced_accuracy")
@@ -143,8 +158,8 @@ def _summary_box(run: RunResults) -> str:
 
 
 def _per_class(run: RunResults) -> list[Block]:
-    return [_table(class_table(run)), result_figures.class_metric_bars(run.metrics["test"]),
-            result_figures.confusion_matrix(run.metrics["confusion"], run.threshold)]
+    return [_table(class_table(run)), result_figures.class_metric_bars(run.metrics["test"], classes=run.classes),
+            result_figures.confusion_matrix(run.metrics["confusion"], run.threshold, run.classes)]
 
 
 def _dataset(run: RunResults) -> list[Block]:
@@ -159,8 +174,10 @@ def _dataset(run: RunResults) -> list[Block]:
 
 
 def _per_element(run: RunResults) -> list[Block]:
-    tables = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold)
-    compact = element_table(run)[list(_ELEMENT_COLUMNS)]
+    tables = result_figures.metric_periodic_tables(run.metrics["per_element"], run.threshold, run.classes)
+    columns = (_ELEMENT_COLUMNS if run.is_binary else
+               ("element", "test samples", "balanced accuracy", *(f"{name} recall" for name in run.classes)))
+    compact = element_table(run)[list(columns)]
     return [_p("Each element is scored over the test materials that contain it. Each cell prints the score "
                "and the number of materials behind it; pale cells rest on fewer than ten, grey cells have none."),
             *tables.values(), _table(compact)]
@@ -168,9 +185,38 @@ def _per_element(run: RunResults) -> list[Block]:
 
 def _curves(runs: Sequence[RunResults]) -> list[Block]:
     curves = {run.label: run.metrics.get("curves") for run in runs}
+    if not runs[0].is_binary:
+        per_class = (runs[0].metrics.get("curves") or {}).get("per_class") or {}
+        return [_p("Topological (insulator or semimetal) against trivial, then each class against the rest."),
+                result_figures.roc_curves(curves), result_figures.pr_curves(curves, topological_prevalence(runs[0])),
+                result_figures.roc_curves(per_class, title="ROC of each class against the rest (test split)")]
     marks = result_figures.operating_marks(runs[0].metrics["test"], f"threshold {runs[0].threshold:.2f}")
     return [result_figures.roc_curves(curves, points=[marks["roc"]]),
             result_figures.pr_curves(curves, topological_prevalence(runs[0]), points=[marks["pr"]])]
+
+
+def _calibration(run: RunResults) -> list[Block]:
+    """ECE before and after calibration, reliability diagrams, accuracy against uncertainty."""
+    try:
+        summary, scores = calibration_summary(run.metrics), read_test_scores(run.metrics, run.threshold)
+    except RunError as exc:
+        return [_p(str(exc))]
+    calibrated = summary["calibration"] is not None
+    text = (f"Expected calibration error on the test split: {summary['ece']:.3f} after calibration on the "
+            f"validation split, {summary['ece_uncalibrated']:.3f} before (mean of {summary['n_members']} CNN(s)); "
+            f"Brier score {summary['brier']:.3f}." if calibrated else
+            f"Expected calibration error on the test split: {summary['ece']:.3f} (not calibrated: the class-balancing "
+            f"weights of training push p(topological) above the frequency); Brier score {summary['brier']:.3f}.")
+    names = list(run.metrics.get("classes") or ["trivial", "topological"])
+    blocks: list[Block] = [_p(text, "lead")]
+    for index in range(1, 2) if len(names) == 2 else range(len(names)):
+        blocks.append(calibration_figures.reliability_diagram(
+            scores.labels, scores.probability, scores.uncalibrated if calibrated else None, column=index,
+            class_name=names[index]))
+    if scores.uncertainty is not None:
+        table = calibration_figures.uncertainty_table(scores.labels, scores.predicted, scores.uncertainty)
+        blocks += [calibration_figures.accuracy_by_uncertainty(table, summary["n_members"]), _table(table)]
+    return blocks
 
 
 def _projection(run: RunResults) -> list[Block]:
@@ -180,7 +226,10 @@ def _projection(run: RunResults) -> list[Block]:
             f"regression fitted to the model's own predicted classes; it reproduces "
             f"{boundary['boundary_agreement']:.0%} of them." if boundary else
             "The model predicts a single class on the test split, so there is no boundary to draw.")
-    return [result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold), _p(note)]
+    if not run.is_binary:
+        note = "Three classes have no single boundary line: the points show where the classes lie."
+    return [result_figures.decision_projection(projection, run.metrics.get("sample_ids", ()), run.threshold,
+                                               run.classes), _p(note)]
 
 
 def _history(run: RunResults) -> list[Block]:
@@ -264,6 +313,7 @@ def build_report(run_dir: str | Path, compare: Sequence[str | Path] = (),
         ("The dataset (paper Table 1)", _dataset(run)),
         (f"{', '.join(METRIC_NAMES.values())} per absorbing element (paper Fig. 3a-c, S4a-c)", _per_element(run)),
         ("ROC and precision-recall curves", _curves([run, *others])),
+        ("Calibration and uncertainty", _calibration(run)),
         ("Decision boundary in two dimensions (paper Fig. 3d)", _projection(run)),
         ("Training history (paper Fig. S4d-e)", _history(run)),
         ("Spectral indicators: where in energy the spectra push (test split)", _indicators(run)),

@@ -28,30 +28,51 @@ def history_curves(history: Sequence[Mapping[str, Any]], quantity: str, *, title
     """Paper Fig. S4d-e: training and validation ``loss`` or ``accuracy`` per epoch.
 
     The accuracy plot also shows the validation balanced accuracy, the score the class
-    weights optimize (plain accuracy is dominated by the trivial majority).
+    weights optimize (plain accuracy is dominated by the trivial majority). An ensemble's CNNs
+    (entries with a ``member``) are drawn one after another, each line broken between them.
     """
     series = [(quantity, "training"), (f"val_{quantity}", "validation")]
     if quantity == "accuracy":
         series.append(("val_balanced_accuracy", "validation, balanced"))
     fig = go.Figure()
-    epochs = [entry.get("epoch") for entry in history]
+    epochs, history = _epoch_axis(history)
     for (key, name), colour in zip(series, _SERIES_COLORS):
-        values = [entry.get(key) for entry in history]
+        values = [None if entry is None else entry.get(key) for entry in history]
         if any(v is not None for v in values):
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name,
                                      line=dict(color=colour, dash="dot" if "balanced" in key else "solid")))
-    fig.update_xaxes(title="Epoch", dtick=1 if len(epochs) <= 20 else None)
+    members = any(entry is None for entry in history)
+    fig.update_xaxes(title="Epoch (the ensemble's CNNs one after another)" if members else "Epoch",
+                     dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title=_HISTORY_LABELS[quantity])
     return legend_below(base_layout(fig, title or f"{quantity.capitalize()} per epoch", 400))
 
 
-def class_metric_bars(test: Mapping[str, Any], *, title: str = "Test metrics per class") -> go.Figure:
-    """Paper Fig. 3e: recall, precision and F1 of each class as grouped bars (values printed)."""
+def _epoch_axis(history: Sequence[Mapping[str, Any]]) -> tuple[list[Any], list[Mapping[str, Any] | None]]:
+    """x values and entries: each entry's epoch; for an ensemble, epochs counted on across its
+    CNNs with a gap (None) where one CNN ends and the next begins."""
+    if not any("member" in entry for entry in history):
+        return [entry.get("epoch") for entry in history], list(history)
+    x: list[Any] = []
+    entries: list[Mapping[str, Any] | None] = []
+    for entry in history:
+        if entries and entries[-1] is not None and entry.get("member") != entries[-1].get("member"):
+            x.append(None)
+            entries.append(None)
+        x.append(sum(item is not None for item in entries) + 1)
+        entries.append(entry)
+    return x, entries
+
+
+def class_metric_bars(test: Mapping[str, Any], *, title: str = "Test metrics per class",
+                      classes: Mapping[str, int] = CLASSES) -> go.Figure:
+    """Paper Fig. 3e: recall, precision and F1 of each class (one against the rest) as grouped
+    bars (values printed); ``classes``: the run's class names and numbers."""
     fig = go.Figure([
         go.Bar(x=[METRIC_NAMES[m] for m in METRICS], y=[test[name][m] for m in METRICS], name=name,
                marker_color=CLASS_COLORS[label], texttemplate="%{y:.2f}", textposition="outside",
                textfont=dict(size=13))
-        for name, label in CLASSES.items()
+        for name, label in classes.items()
     ])
     fig.update_layout(barmode="group")
     fig.update_yaxes(title="Score (fraction)", range=[0, 1.12])
@@ -80,10 +101,16 @@ def _interval(successes: int, trials: int) -> str:
 
 
 _SUPPORT = {"recall": "support", "precision": "n_predicted", "f1": "support"}
+_SCALES = {1: "OrRd", 0: "PuBu", 2: "BuPu"}  # colour scale of each class's periodic tables
 
 
-def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]],
-                           threshold: float = THRESHOLD) -> dict[tuple[str, str], go.Figure]:
+def cut_text(threshold: float | None) -> str:
+    """How a run decides, for titles: its threshold, or a three-class run's most likely class."""
+    return "most likely class" if threshold is None else f"threshold {threshold:.2f}"
+
+
+def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]], threshold: float | None = THRESHOLD,
+                           classes: Mapping[str, int] = CLASSES) -> dict[tuple[str, str], go.Figure]:
     """Paper Fig. 3a-c (topological) and S4a-c (trivial): (metric, class) -> periodic table.
 
     Each cell prints the score and the number of test materials behind it (recall and F1: the
@@ -93,7 +120,7 @@ def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]],
     The colour scale spans the data rather than 0-1.
     """
     figures = {}
-    for name in CLASSES:
+    for name, label in classes.items():
         hover = {symbol: _element_hover(symbol, per_element.get(symbol), name) for symbol in CHANNELS}
         for metric in METRICS:
             values = {symbol: (np.nan if v[name][metric] is None else float(v[name][metric]))
@@ -101,18 +128,19 @@ def metric_periodic_tables(per_element: Mapping[str, Mapping[str, Any]],
             support = {symbol: int(v[name][_SUPPORT[metric]]) for symbol, v in per_element.items()}
             figures[(metric, name)] = periodic_table(
                 values, title=f"{METRIC_NAMES[metric]} of the {name} class per absorbing element "
-                              f"(test split, threshold {threshold:.2f})",
+                              f"(test split, {cut_text(threshold)})",
                 colorbar_title=METRIC_NAMES[metric].lower(), hover=hover, support=support,
-                scale=Scale(colorscale=truncated("OrRd" if name == "topological" else "PuBu")))
+                scale=Scale(colorscale=truncated(_SCALES[label])))
     return figures
 
 
-def confusion_matrix(confusion: Sequence[Sequence[int]], threshold: float = THRESHOLD) -> go.Figure:
+def confusion_matrix(confusion: Sequence[Sequence[int]], threshold: float | None = THRESHOLD,
+                     classes: Mapping[str, int] = CLASSES) -> go.Figure:
     """Counts of true class (rows) against predicted class (columns); each cell prints its count
     and its share of the row on two short lines, so the label fits the cell at any width."""
-    order = list(CLASSES.values())  # the class list drives rows and columns (topological first)
+    order = list(classes.values())  # the class list drives rows and columns (topological first)
     counts = np.asarray(confusion, dtype=float)[np.ix_(order, order)]
-    names = list(CLASSES)
+    names = [name.replace(" ", "<br>", 1) if len(classes) > 2 else name for name in classes]
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     text = [[f"<b>{int(c):,}</b><br>{s:.0%}" for c, s in zip(row, srow)] for row, srow in zip(counts, shares)]
     fig = go.Figure(go.Heatmap(z=shares, x=[f"predicted<br>{n}" for n in names], y=[f"true<br>{n}" for n in names],
@@ -121,7 +149,7 @@ def confusion_matrix(confusion: Sequence[Sequence[int]], threshold: float = THRE
                                                              tickformat=".0%", thickness=14),
                                hovertemplate="%{y}, %{x}: %{z:.1%} of the row<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="True class")
-    fig.update_xaxes(title=f"Predicted class (threshold {threshold:.2f})", side="bottom", tickangle=0)
+    fig.update_xaxes(title=f"Predicted class ({cut_text(threshold)})", side="bottom", tickangle=0)
     return base_layout(fig, "Confusion matrix (test split)", 400)
 
 
@@ -197,7 +225,7 @@ def threshold_curves(sweep: pd.DataFrame, marked: Sequence[tuple[str, float]], c
 
 
 def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str] = (),
-                        threshold: float = THRESHOLD) -> go.Figure:
+                        threshold: float | None = THRESHOLD, classes: Mapping[str, int] = CLASSES) -> go.Figure:
     """Paper Fig. 3d: test samples in a 2-D projection of the model's features, coloured by true
     class, with the model's threshold boundary as fitted in that plane (shaded by predicted side).
 
@@ -222,8 +250,8 @@ def decision_projection(projection: Mapping[str, Any], sample_ids: Sequence[str]
                                  line=dict(color="black", width=2, dash="dash"),
                                  name=f"threshold {threshold:.2f} in this plane "
                                       f"({boundary['boundary_agreement']:.0%} agreement)"))
-    counts = {label: int((labels == label).sum()) for label in CLASSES.values()}
-    for name, label in sorted(CLASSES.items(), key=lambda item: -counts[item[1]]):  # majority first
+    counts = {label: int((labels == label).sum()) for label in classes.values()}
+    for name, label in sorted(classes.items(), key=lambda item: -counts[item[1]]):  # majority first
         mask = labels == label
         minority = counts[label] < max(counts.values())
         fig.add_trace(go.Scatter(
@@ -250,7 +278,8 @@ def _boundary_line(w: Sequence[float], b: float, x_range: tuple[float, float],
 
 def comparison_bars(table: pd.DataFrame) -> go.Figure:
     """Headline metrics of several runs (rows of :func:`xanes_core.learn.results.comparison_table`)."""
-    columns = ["balanced accuracy", *(f"{name} {m}" for name in CLASSES for m in METRICS), "ROC AUC"]
+    columns = [column for column in table.columns if column == "balanced accuracy" or column == "ROC AUC"
+               or column.endswith(tuple(f" {m}" for m in METRICS))]
     fig = go.Figure([
         go.Bar(x=columns, y=[row[c] for c in columns], name=f"{row['model']} · {row['run']}",
                marker_color=colour, texttemplate="%{y:.2f}", textposition="outside")

@@ -1,6 +1,7 @@
 """What every figure shares: class colours, axis titles with units, layout, the demo label.
 
-Class colours are fixed (topological red, trivial blue, unlabelled grey) across every figure; every axis that has
+Class colours are fixed (topological red, trivial blue, topological semimetal purple in the
+three-class task, unlabelled grey) across every figure; every axis that has
 a unit says it (energy in eV); absent or NaN values mean "no data".
 """
 
@@ -10,7 +11,8 @@ import plotly.graph_objects as go
 
 from xanes_core.data.dataset import UNLABELLED
 
-CLASS_COLORS = {1: "#c0392b", 0: "#2471a3", UNLABELLED: "#7f8c8d"}  # topological, trivial, unknown
+# topological (three classes: topological insulator), trivial, topological semimetal, unknown
+CLASS_COLORS = {1: "#c0392b", 0: "#2471a3", 2: "#7d3c98", UNLABELLED: "#7f8c8d"}
 REGION_COLORS = {1: "rgba(192,57,43,0.15)", 0: "rgba(36,113,163,0.15)"}
 NO_DATA_COLOR = "#e3e3e3"
 ENERGY_AXIS = "Energy (eV)"
