@@ -88,6 +88,8 @@ def test_three_class_training_prints_each_class_and_is_refused_by_predict(demo_s
     assert 0.3 < result["reference_balanced_accuracy"] <= 1
     with pytest.raises(RunError, match="three classes"):
         Predictor(out)
+    with pytest.raises(RunError, match="three classes"):  # attribution explains p(topological) of binary runs
+        run_command("attribute", str(out))
 
 
 @pytest.mark.parametrize("args, words", [

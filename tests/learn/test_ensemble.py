@@ -119,3 +119,20 @@ def test_a_calibrated_run_decides_at_its_training_prevalence_until_a_person_choo
     assert load_results(run_dir).at().threshold == pytest.approx(0.4)
     update_settings(run_dir, threshold=0.5, threshold_rule="paper")
     assert operating_point.saved_threshold(read_settings(run_dir), metrics) == pytest.approx(prior)
+
+
+def test_an_ensemble_attribution_adds_up_to_its_calibrated_effect(ensemble_run, demo_small):
+    """Integrated gradients of an ensemble: the mean of its members' attributions of their
+    calibrated probabilities, so they add up to the ensemble's own change of p(topological)."""
+    from xanes_core.learn.features import unpack
+    from xanes_core.learn.gradients import integrated_gradients
+
+    ensemble = runs.load_run(ensemble_run.run_dir).classifier
+    X = pack(demo_small, np.arange(40))
+    baseline = X.copy()
+    unpack(baseline).spectra[...] *= 0.7
+    attributions = integrated_gradients(ensemble, X, baseline, target=1, steps=64)
+    effect = ensemble.predict_proba(X)[:, 1] - ensemble.predict_proba(baseline)[:, 1]
+    np.testing.assert_allclose(attributions.sum(axis=(1, 2)), effect, atol=5e-3)
+    raw = ensemble.member_probabilities(X)[:, :, 1].mean(axis=0) - ensemble.member_probabilities(baseline)[:, :, 1].mean(0)
+    assert not np.allclose(effect, raw, atol=5e-3)  # the calibration is inside the gradient, not ignored

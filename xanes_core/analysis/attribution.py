@@ -77,6 +77,9 @@ def check_attributable(record: "RunRecord") -> None:
                   "an SVM has no gradient with respect to the spectra here")
         raise RunError(f"Run {record.run_dir.name} is an {record.model_type} baseline: attribution over energy "
                        f"needs a CNN run (symmetry or core); {reason}.")
+    if record.config.get("task", "binary") != "binary":
+        raise RunError(f"Run {record.run_dir.name} was trained for three classes: attribution over energy explains "
+                       "p(topological) of a binary run (topological vs trivial).")
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,6 +13,11 @@ point, and IG does not change under such a change of variables.
 
 Only the spectra are interpolated: channels (hence presence) and the symmetry input stay those
 of the material, so nothing here measures the effect of having an element or a space group.
+
+An ensemble (:mod:`xanes_core.learn.ensemble`) is the mean of its members' calibrated
+probabilities, so its attribution is the mean of the members' attributions of their calibrated
+probability (the calibration map is applied inside the gradient): they add up to the ensemble's
+own effect, as for one CNN.
 Used by :mod:`xanes_core.analysis.attribution`; TensorFlow is needed, as for any CNN call.
 """
 
@@ -37,23 +42,25 @@ _TRACED: "weakref.WeakKeyDictionary[Any, dict[int, Any]]" = weakref.WeakKeyDicti
 _TRACED_LOCK = threading.Lock()
 
 
-def _class_output(output: tf.Tensor, target: int) -> tf.Tensor:
-    """The probability of class ``target`` (a sigmoid output is p(class 1); softmax: its column)."""
-    if output.shape[-1] == 1:
-        p = output[:, 0]
-        return p if target == 1 else 1.0 - p
-    return output[:, target]
+def _class_output(output: tf.Tensor, target: int, calibration: Any = None) -> tf.Tensor:
+    """The probability of class ``target`` (a sigmoid output is p(class 1); softmax: its column),
+    after an ensemble's ``calibration`` (TemperatureScaling) when given."""
+    probabilities = tf.stack([1.0 - output[:, 0], output[:, 0]], axis=1) if output.shape[-1] == 1 else output
+    if calibration is not None:
+        logits = tf.math.log(tf.clip_by_value(probabilities, 1e-7, 1.0)) / calibration.temperature
+        probabilities = tf.nn.softmax(logits + tf.constant(calibration.bias, dtype=logits.dtype), axis=1)
+    return probabilities[:, target]
 
 
-def _gradient_function(model: Any, model_type: str, target: int) -> Any:
+def _gradient_function(model: Any, model_type: str, target: int, calibration: Any = None) -> Any:
     with _TRACED_LOCK:
         functions = _TRACED.setdefault(model, {})
-        if target not in functions:
-            functions[target] = _traced(model, model_type, target)
-        return functions[target]
+        if (target, calibration) not in functions:
+            functions[(target, calibration)] = _traced(model, model_type, target, calibration)
+        return functions[(target, calibration)]
 
 
-def _traced(model: Any, model_type: str, target: int) -> Any:
+def _traced(model: Any, model_type: str, target: int, calibration: Any = None) -> Any:
     """The gradient function, traced once for any batch size and number of slots."""
     signature = {"spectra": tf.TensorSpec((None, None, GRID_POINTS), tf.float32),
                  "channels": tf.TensorSpec((None, None), tf.int32)}
@@ -64,7 +71,7 @@ def _traced(model: Any, model_type: str, target: int) -> Any:
     def gradients(inputs: dict[str, tf.Tensor]) -> tf.Tensor:
         with tf.GradientTape() as tape:
             tape.watch(inputs["spectra"])
-            probability = _class_output(model(inputs, training=False), target)
+            probability = _class_output(model(inputs, training=False), target, calibration)
         return tape.gradient(probability, inputs["spectra"])
     return gradients
 
@@ -74,16 +81,26 @@ def integrated_gradients(classifier: Any, X: np.ndarray, X_baseline: np.ndarray,
     """(n, W, 200) attributions of packed materials ``X`` towards class ``target`` against the
     packed ``X_baseline`` (same channels and space groups), in units of probability.
 
-    ``classifier``: a fitted :class:`~xanes_core.learn.classifiers.CNNClassifier`. Empty slots
-    get zero attribution.
+    ``classifier``: a fitted :class:`~xanes_core.learn.classifiers.CNNClassifier`, or an
+    ensemble of them (module doc). Empty slots get zero attribution.
     """
     if steps < 1:
         raise ValueError("steps must be at least 1")
+    members = getattr(classifier, "members_", None)
+    if members is not None:
+        return np.mean([_member_gradients(member, X, X_baseline, target, steps, classifier.calibration_)
+                        for member in members], axis=0)
+    return _member_gradients(classifier, X, X_baseline, target, steps)
+
+
+def _member_gradients(classifier: Any, X: np.ndarray, X_baseline: np.ndarray, target: int, steps: int,
+                      calibration: Any = None) -> np.ndarray:
+    """Integrated gradients of one CNN (its probability after ``calibration``, when given)."""
     standardized = unpack(standardize(X, classifier.standardizer_))
     reference = unpack(standardize(X_baseline, classifier.standardizer_))
     difference = (standardized.spectra - reference.spectra) * standardized.valid[:, :, None]
     alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)
-    gradients = _gradient_function(classifier.model_, classifier.model_type, target)
+    gradients = _gradient_function(classifier.model_, classifier.model_type, target, calibration)
     per_call = max(1, ROWS_PER_CALL // steps)
     out = np.zeros_like(difference)
     for start in range(0, len(X), per_call):
