@@ -13,6 +13,7 @@ import pytest
 from tests.helpers import run_command
 from xanes_core.analysis.prediction import Predictor, interval_warnings
 from xanes_core.cli.main import build_parser
+from xanes_core.cli.train_config import training_config
 from xanes_core.data.classes import class_names
 from xanes_core.errors import RunError
 from xanes_core.io import read_spectrum
@@ -47,8 +48,10 @@ def test_ensemble_without_a_number_means_five_and_plain_train_one_cnn():
     parser = build_parser()
     assert parser.parse_args(["train", "--dataset", "d", "--ensemble"]).ensemble == 5
     assert parser.parse_args(["train", "--dataset", "d", "--ensemble", "2"]).ensemble == 2
-    plain = parser.parse_args(["train", "--dataset", "d"])
+    plain = training_config(parser.parse_args(["train", "--dataset", "d"]))
     assert plain.ensemble is None and plain.task == "binary"
+    three = training_config(parser.parse_args(["train", "--dataset", "d", "--task", "three-class", "--ensemble"]))
+    assert three.ensemble == 5 and three.task == "three-class"
 
 
 def test_predict_reports_the_interval_and_the_spread(ensemble_dir, fixtures_dir):
