@@ -20,6 +20,7 @@ from xanes_core.data.elements import CHANNELS
 from xanes_core.data.families import family_members, family_table
 from xanes_core.learn import runs
 from xanes_core.learn.results import RunResults, load_results
+from xanes_core.learn.operating_point import saved_threshold
 from xanes_core.learn.run_settings import settings_stamp
 from xanes_core.paths import datasets_root
 from xanes_core.viz import dataset as dataset_figures
@@ -68,7 +69,8 @@ def _members_table(loaded: common.Loaded, members: np.ndarray, run_dir: str | No
     if run_dir is not None:
         results: RunResults = load_results(run_dir)
         table["p_topological (run)"] = _probabilities(loaded.key, run_dir, loaded.dataset, members)
-        table["predicted"] = np.where(table["p_topological (run)"] >= results.settings.threshold,
+        cut = saved_threshold(results.settings, results.metrics)
+        table["predicted"] = np.where(table["p_topological (run)"] >= cut,
                                       LABEL_NAMES[1], LABEL_NAMES[0])
     return table
 

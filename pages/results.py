@@ -32,14 +32,13 @@ from xanes_core.learn.results import (
     software_table,
     topological_prevalence,
 )
-from xanes_core.learn.run_settings import read_settings, settings_stamp, update_settings
+from xanes_core.learn.run_settings import BY_HAND, read_settings, settings_stamp, update_settings
 from xanes_core.paths import datasets_root
 from xanes_core.viz import calibration as calibration_figures
 from xanes_core.viz import figure_pack, report
 from xanes_core.viz import results as result_figures
 
 _NONE = "—"
-_CUSTOM = "custom"
 CALIBRATED_NOTE = ("Probabilities are the mean of {n} CNN(s) after temperature scaling fitted on the validation split "
                    "(temperature {temperature:.2f}; logit bias against trivial {bias}): the class-balancing weights of training push "
                    "p(topological) above the true frequency, and the fit on validation undoes it. The test split was not "
@@ -114,14 +113,14 @@ def _operating_point(run: RunResults, loaded: common.Loaded) -> float | None:
                    "were kept; `python -m xanes_core evaluate RUN_DIR` adds them.")
         return operating_point.THRESHOLD
     candidates = {choice.rule: choice for choice in operating_point.choices(run.metrics)}
-    rules = [*candidates, _CUSTOM]
+    rules = [*candidates, BY_HAND]
     saved = run.settings
     saved_threshold = operating_point.saved_threshold(saved, run.metrics)
     rule = st.radio("Operating point: threshold on p(topological), chosen on the **validation** split",
                     rules, horizontal=True, key=f"results_rule_{run.run_id}",
                     index=rules.index(saved.threshold_rule) if saved.threshold_rule in rules else len(rules) - 1,
-                    format_func=lambda r: "by hand" if r == _CUSTOM else _rule_label(candidates[r]))
-    threshold = candidates[rule].threshold if rule != _CUSTOM else st.slider(
+                    format_func=lambda r: "by hand" if r == BY_HAND else _rule_label(candidates[r]))
+    threshold = candidates[rule].threshold if rule != BY_HAND else st.slider(
         "Threshold", 0.0, 1.0, saved_threshold, step=0.01, key=f"results_custom_{run.run_id}",
         help="Judge a threshold by the validation numbers under it; the test numbers are for reporting.")
     at = operating_point.validation_metrics(run.metrics, threshold)

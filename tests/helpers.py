@@ -10,6 +10,10 @@ import pandas as pd
 from xanes_core.cli.main import build_parser
 from xanes_core.data.dataset import UNLABELLED, XanesDataset
 
+# What `train` (and `tune-best`) print: the contract other tools read (README, Commands).
+TRAIN_KEYS = {"run_dir", "model", "device", "seconds", "epochs_run", "task", "test", "roc_auc",
+              "reference_balanced_accuracy", "ece", "ece_uncalibrated", "brier", "n_members"}
+
 
 def run_command(*argv: str) -> Any:
     """A CLI command run in this process, exactly as `python -m xanes_core` parses and runs it,

@@ -93,7 +93,7 @@ def test_operating_point_is_chosen_on_validation_and_drives_every_number(page: A
     assert operating_point.has_scores(metrics)  # written by the real trainer
     candidates = {c.rule: c.threshold for c in operating_point.choices(metrics)}
     radio = page.radio(key="results_rule_symmetry")
-    assert radio.options[:3] == [f"paper (0.50)", f"best balanced accuracy ({candidates['balanced_accuracy']:.2f})",
+    assert radio.options[:3] == ["paper (0.50)", f"best balanced accuracy ({candidates['balanced_accuracy']:.2f})",
                                  f"best topological F1 ({candidates['topological_f1']:.2f})"]
     page = radio.set_value("balanced_accuracy").run()
     expected = operating_point.at_threshold(metrics, candidates["balanced_accuracy"])["test"]

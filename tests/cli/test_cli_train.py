@@ -13,7 +13,7 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from tests.helpers import run_command
+from tests.helpers import TRAIN_KEYS, run_command
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.learn.features import pack
 from xanes_core.learn.runs import load_run
@@ -59,7 +59,7 @@ def test_train_then_evaluate_print_the_documented_json(demo_small_path, tmp_path
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert trained.stderr == ""  # no library start-up lines on the terminal
     result = json.loads(trained.stdout)
-    assert set(result) >= {"run_dir", "device", "seconds", "epochs_run", "test"}
+    assert set(result) == TRAIN_KEYS
     assert result["epochs_run"] == 1 and result["device"] == training_device()
     scores, counts = expected_scores(run_dir)
     assert_scores(result["test"], scores)

@@ -13,6 +13,7 @@ import uuid
 import optuna
 import pytest
 
+from tests.helpers import TRAIN_KEYS
 from tests.postgres import PASSWORD
 from xanes_core.learn.search_space import config_from_params
 from xanes_core.learn.studies import load_study
@@ -20,8 +21,6 @@ from xanes_core.learn.study_storage import GRACE_S
 
 SUMMARY_KEYS = {"study", "storage", "n_trials", "n_complete", "n_pruned", "n_failed", "best_value",
                 "best_params", "seconds"}
-TRAIN_KEYS = {"run_dir", "model", "device", "seconds", "epochs_run", "test", "roc_auc",
-              "reference_balanced_accuracy"}
 OPTUNA_LOG_LINE = re.compile(r"^\[[IWE] \d{4}-\d\d-\d\d|Trial \d+ (finished|pruned|failed)", re.M)
 
 

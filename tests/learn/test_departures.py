@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.helpers import run_command
+from tests.helpers import TRAIN_KEYS, run_command
 from xanes_core.data.elements import GRID_POINTS, N_CHANNELS
 from xanes_core.data.preprocess import Standardizer
 from xanes_core.data.weights import element_rarity, sample_weights
@@ -16,7 +16,6 @@ from xanes_core.errors import XanesError
 from xanes_core.learn import runs
 from xanes_core.learn.config import TrainingConfig
 
-TRAIN_KEYS = {"run_dir", "model", "device", "seconds", "epochs_run", "test", "roc_auc", "reference_balanced_accuracy"}
 PAPER = {"label_smoothing": 0.0, "weighting": "paper", "rarity_clip": None, "standardizer_scale": "energy",
          "model_config": {"slot_units": 0, "presence_input": False}}
 

@@ -97,3 +97,14 @@ def test_settings_default_round_trip_and_refusals(tmp_path) -> None:
     (tmp_path / SETTINGS).write_text("{not json")
     with pytest.raises(RunError, match="unreadable"):
         read_settings(tmp_path)
+
+
+def test_a_threshold_saved_without_a_rule_is_used_as_set_by_hand(tmp_path) -> None:
+    metrics = _metrics()
+    assert operating_point.saved_threshold(read_settings(tmp_path), metrics) == operating_point.run_default(metrics)
+    saved = update_settings(tmp_path, threshold=0.37)
+    assert saved.threshold_rule == "custom" and operating_point.saved_threshold(saved, metrics) == 0.37
+    chosen = update_settings(tmp_path, threshold=0.6, threshold_rule="balanced_accuracy")
+    assert operating_point.saved_threshold(chosen, metrics) == 0.6
+    named = update_settings(tmp_path, name="renamed")  # other settings leave the operating point alone
+    assert named.threshold == 0.6 and named.threshold_rule == "balanced_accuracy"

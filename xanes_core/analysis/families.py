@@ -19,6 +19,7 @@ import numpy as np
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.errors import RunError
 from xanes_core.learn.features import pack
+from xanes_core.learn.operating_point import saved_threshold
 
 if TYPE_CHECKING:
     from xanes_core.learn.results import RunResults
@@ -41,7 +42,7 @@ def saved_test_predictions(results: "RunResults", dataset: XanesDataset) -> tupl
     if found:
         rows, values = map(np.asarray, zip(*found))
         p[rows] = values
-    predicted = np.where(np.isnan(p), NOT_SCORED, (p >= results.settings.threshold).astype(int))
+    predicted = np.where(np.isnan(p), NOT_SCORED, (p >= saved_threshold(results.settings, results.metrics)).astype(int))
     return p, predicted
 
 

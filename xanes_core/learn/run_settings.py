@@ -21,6 +21,8 @@ SETTINGS = "settings.json"
 MAX_NAME = 80
 MAX_NOTE = 2000
 DEFAULT_THRESHOLD = 0.5
+PAPER = "paper"  # the run's own balanced cut (learn.operating_point.run_default); the threshold field is not used
+BY_HAND = "custom"  # a threshold a person set: used as saved
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class RunSettings:
     name: str = ""
     note: str = ""
     threshold: float = DEFAULT_THRESHOLD
-    threshold_rule: str = "paper"
+    threshold_rule: str = PAPER
     updated: str = ""
 
     def title(self, run_id: str) -> str:
@@ -74,8 +76,11 @@ def settings_stamp(run_dir: str | Path) -> int:
 
 
 def update_settings(run_dir: str | Path, **changes: Any) -> RunSettings:
-    """Change some settings of a run (checked, then written atomically); returns the new ones."""
+    """Change some settings of a run (checked, then written atomically); returns the new ones.
+    A threshold given without the rule that chose it was set by hand (so it is used as given)."""
     run_dir = Path(run_dir)
+    if "threshold" in changes and "threshold_rule" not in changes:
+        changes["threshold_rule"] = BY_HAND
     if not run_dir.is_dir():
         raise RunError(f"No run at {run_dir.name}.")
     settings = _check(replace(read_settings(run_dir), **changes,
