@@ -3,10 +3,13 @@
 Issue 11 asks for "< 2 s" per input. The project keeps wall times out of tests (they depend on
 the machine and on its load; CI runs on 2 shared cores): speed is measured in
 bench/bench_io.py against a same-size normal file. What is asserted here is the CPU time of the
-parsing thread (``time.thread_time``, which other processes cannot inflate), with 2 s as a
-guard on algorithmic complexity, not a speed target: a linear reader spends well under a
-second on 5 MB, a quadratic one hours (the old Athena statement regex took 1 s of CPU for one
-20 kB line). pytest-timeout stops a regression from hanging CI.
+parsing thread (``time.thread_time``, which other processes inflate far less than wall time),
+as a guard on algorithmic complexity, not a speed target: the bound is 2 s or four times the
+CPU time of a well-formed 5 MB column file read in the same process, whichever is larger. A
+linear reader spends under a second on 5 MB of either kind on a quiet machine (and both grow
+alike on a busy one: 2.2 s for one case in a full suite run, where the 2 s alone had failed);
+a quadratic one takes hours (the old Athena statement regex took 1 s of CPU for one 20 kB
+line). pytest-timeout stops a regression from hanging CI.
 """
 
 from __future__ import annotations
@@ -17,17 +20,28 @@ import tracemalloc
 
 import pytest
 
-from tests.io.pathological import CASES, SIZE, Case, read
+from tests.io.pathological import CASES, SIZE, Case, normal_columns, read
+from xanes_core.io import read_spectra
 from xanes_core.io.detect import sniff_format
 from xanes_core.io.limits import MB, SPECTRUM_FILE_MB
 
 CPU_BOUND_S = 2.0
+TIMES_A_NORMAL_FILE = 4
 LONGEST_MESSAGE = 300
+
+
+@pytest.fixture(scope="module")
+def cpu_bound_s() -> float:
+    """2 s, or four times the CPU a well-formed file of the same size takes here and now."""
+    columns = normal_columns()
+    started = time.thread_time()
+    read_spectra(columns, "scan.dat")
+    return max(CPU_BOUND_S, TIMES_A_NORMAL_FILE * (time.thread_time() - started))
 
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
-def test_reader_is_linear_on_pathological_input(case: Case) -> None:
+def test_reader_is_linear_on_pathological_input(case: Case, cpu_bound_s: float) -> None:
     raw = case.build()
     assert SIZE * 0.9 <= len(raw) <= SIZE * 1.1
     if case.fmt is not None:  # the input reaches the parser it was written for
@@ -37,7 +51,7 @@ def test_reader_is_linear_on_pathological_input(case: Case) -> None:
     outcome = read(case, raw)
     cpu = time.thread_time() - started
 
-    assert cpu < CPU_BOUND_S, f"{cpu:.2f} s of CPU for {len(raw) / MB:.1f} MB: not linear"
+    assert cpu < cpu_bound_s, f"{cpu:.2f} s of CPU for {len(raw) / MB:.1f} MB (bound {cpu_bound_s:.2f} s): not linear"
     for line in outcome.lines:  # the refusal, or the names and warnings of what was read
         assert "\n" not in line and len(line) <= LONGEST_MESSAGE, line[:500]
 
