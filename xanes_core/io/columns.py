@@ -94,7 +94,7 @@ def find_data_start(lines: list[str], name: str, first: int = 0) -> int:
     run_start, run_width, run_length = -1, 0, 0
     for index in range(first, len(lines)):
         line = lines[index]
-        if not line.strip() or line.lstrip()[:1] in _COMMENT_CHARS:
+        if not _is_data(line):
             continue
         row = parse_row(line, name)
         if row is not None and run_length and len(row) == run_width:
@@ -109,13 +109,40 @@ def find_data_start(lines: list[str], name: str, first: int = 0) -> int:
 
 
 def read_table(lines: list[str], start: int, name: str) -> np.ndarray:
-    """All rows from ``start``; every row must have the same number of numeric values."""
+    """All rows from ``start``; every row must have the same number of numeric values.
+
+    The usual table (every field a number, every row as wide) is converted by numpy in one go;
+    any other is read row by row, to name the first line at fault.
+    """
+    data = [index for index in range(start, len(lines)) if _is_data(lines[index])]
+    table = _uniform_table([lines[index] for index in data])
+    return table if table is not None else _table_row_by_row(lines, data, name)
+
+
+def _is_data(line: str) -> bool:
+    stripped = line.lstrip()
+    return bool(stripped) and stripped[:1] not in _COMMENT_CHARS
+
+
+def _uniform_table(data: list[str]) -> np.ndarray | None:
+    """The lines as one array when all are equally wide and numeric (the separators and the
+    Fortran exponents of :func:`parse_row`), else None."""
+    block = "\n".join(data).replace(",", " ").replace(";", " ").replace("D", "E").replace("d", "e")
+    rows = [line.split() for line in block.split("\n")]
+    widths = {len(row) for row in rows}
+    if len(widths) != 1 or not 0 < widths.pop() <= SPECTRUM_COLUMNS:
+        return None
+    try:
+        return np.array(rows, dtype=np.float64)
+    except ValueError:
+        return None
+
+
+def _table_row_by_row(lines: list[str], data: list[int], name: str) -> np.ndarray:
     rows: list[list[float]] = []
     width = 0
-    for index in range(start, len(lines)):
+    for index in data:
         line = lines[index]
-        if not line.strip() or line.lstrip()[:1] in _COMMENT_CHARS:
-            continue
         row = parse_row(line, name)
         if row is None:
             raise SpectrumError(f"{name}: line {index + 1} is not numeric: '{line.strip()[:60]}'.")
