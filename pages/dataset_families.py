@@ -52,8 +52,12 @@ def _probabilities(key: str, run_dir: str, _dataset: XanesDataset, members: np.n
 
 
 def _run_choice(loaded: common.Loaded) -> str | None:
-    usable = [r for r in runs.list_runs(dataset=datasets_root() / loaded.name, status="completed")
-              if r.dataset_state in ("same", "unverified")]
+    finished = [r for r in runs.list_runs(dataset=datasets_root() / loaded.name, status="completed")
+                if r.dataset_state in ("same", "unverified")]
+    usable = [r for r in finished if r.task == "binary"]
+    if len(usable) < len(finished):
+        st.caption(f"{len(finished) - len(usable)} three-class run(s) are not listed: families show p(topological) "
+                   "at a threshold; their per-class scores are on the Results page.")
     labels = {r.run_dir: f"{r.run_id} · {r.model}" for r in usable}
     choice = st.selectbox("Predictions from run", [_NONE, *labels], key="families_run",
                           format_func=lambda d: "none" if d == _NONE else labels[d],

@@ -63,3 +63,17 @@ def test_a_run_evaluated_before_scores_were_kept_is_one_line(runs, demo_small, t
     (copy / "metrics.json").write_text(json.dumps(metrics))
     with pytest.raises(RunError, match="before per-material scores were kept"):
         saved_test_predictions(load_results(copy), demo_small)
+
+
+def test_a_three_class_run_is_one_line_not_a_crash(demo_small, demo_small_path, tmp_path):
+    """Families show p(topological) at a threshold; a three-class run's saved scores have three
+    columns (they crashed the page) and its second output is p(topological insulator) only."""
+    from xanes_core.learn.config import TrainingConfig
+    from xanes_core.learn.training import Trainer
+
+    config = TrainingConfig(dataset=str(demo_small_path), model="core", epochs=1, augment=False, task="three-class")
+    assert Trainer(config, out=tmp_path / "three", dataset=demo_small).start().join().status == "completed"
+    with pytest.raises(RunError, match="trained for three classes"):
+        saved_test_predictions(load_results(tmp_path / "three"), demo_small)
+    with pytest.raises(RunError, match="trained for three classes"):
+        member_probabilities(load_run(tmp_path / "three"), demo_small, np.arange(3))

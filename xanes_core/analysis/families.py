@@ -26,11 +26,15 @@ if TYPE_CHECKING:
     from xanes_core.learn.runs import LoadedRun
 
 NOT_SCORED = -2  # a material the run has no saved test score for
+THREE_CLASS_REFUSED = ("Run {run} was trained for three classes; families show p(topological) at a threshold, which "
+                       "it does not give (its per-class scores are on the Results page).")
 
 
 def saved_test_predictions(results: "RunResults", dataset: XanesDataset) -> tuple[np.ndarray, np.ndarray]:
     """(p(topological), predicted label) for every dataset material from the run's saved test
     scores at its operating point; NaN and :data:`NOT_SCORED` outside the test split."""
+    if not results.is_binary:
+        raise RunError(THREE_CLASS_REFUSED.format(run=results.run_id))
     scores = results.metrics.get("scores", {}).get("test")
     ids = results.metrics.get("sample_ids", [])
     if not scores or len(ids) != len(scores.get("probability", ())):
@@ -50,6 +54,8 @@ def member_probabilities(run: "LoadedRun", dataset: XanesDataset, members: np.nd
     """p(topological) of ``members`` by the run's model (any split; the run's own dataset version only)."""
     from xanes_core.learn.runs import check_run_dataset
 
+    if run.config.get("task", "binary") != "binary":
+        raise RunError(THREE_CLASS_REFUSED.format(run=run.run_dir.name))
     check_run_dataset(run, dataset)
     members = np.asarray(members, dtype=np.int64)
     if members.size == 0:
