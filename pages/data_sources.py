@@ -28,6 +28,7 @@ from pages import common
 from xanes_core.errors import SourceError
 from xanes_core.io.limits import CATALOGUE_MB, MANIFEST_MB, ZIP_MB
 from xanes_core.sources import funnel
+from xanes_core.sources.api_key import visitors_choose_endpoints
 from xanes_core.sources.build_job import BuildJob, BuildStatus, dataset_folder
 from xanes_core.sources.labels import EXAMPLE_LABELS, read_labels
 from xanes_core.sources.local_files import (
@@ -95,6 +96,14 @@ def _catalogue_section() -> pd.DataFrame | None:
     return labels
 
 
+def _visitors_choose() -> bool:
+    """Whether this server lets a visitor build from any endpoint (a bad setting: say so on Start)."""
+    try:
+        return visitors_choose_endpoints()
+    except SourceError:
+        return False
+
+
 def _build_section(labels: pd.DataFrame | None) -> None:
     st.subheader("2 · Materials Project build")
     job = _job()
@@ -108,7 +117,9 @@ def _build_section(labels: pd.DataFrame | None) -> None:
     with st.expander("Advanced"):
         endpoint = st.text_input("API endpoint", key="mp_endpoint", placeholder="https://api.materialsproject.org/",
                                  help="Another Materials Project-compatible server; empty for the official one. "
-                                      "Another server needs your own API key.")
+                                      "Another server needs your own API key"
+                                      + ("." if _visitors_choose() else ", and this server allows only the "
+                                         "endpoints its operator lists."))
     name = st.text_input("Dataset name", value=DEFAULT_NAME, key="mp_dataset_name",
                          help="Saved as a folder under cache/datasets/; then choose it in the sidebar.")
     running = job.status().running
@@ -116,7 +127,7 @@ def _build_section(labels: pd.DataFrame | None) -> None:
     if buttons.button("Start build", type="primary", icon=":material/play_arrow:", key="mp_start",
                     disabled=labels is None or running):
         with common.user_errors():
-            job.start(labels, api_key=api_key or None, endpoint=endpoint, out=dataset_folder(name))
+            job.start(labels, api_key=api_key or None, endpoint=endpoint, out=dataset_folder(name), visitor=True)
             st.rerun()  # redraw with Start disabled, Stop enabled and the progress fragment polling
     if buttons.button("Stop", icon=":material/stop:", key="mp_stop", disabled=not running):
         job.stop()

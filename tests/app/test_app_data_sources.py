@@ -241,6 +241,22 @@ def test_an_endpoint_the_operator_lists_gets_the_server_key(page: AppTest, serve
     assert_nowhere(KEY, page, cache)
 
 
+def test_a_public_server_builds_only_from_listed_endpoints_whatever_the_key(page: AppTest, server: FakeMaterialsProject,
+                                                                          cache: Path, monkeypatch) -> None:
+    """With XANES_MP_VISITOR_ENDPOINTS=listed a visitor's own key does not make the server call a
+    host of the visitor's choosing; listing the host lets the same build through."""
+    monkeypatch.setenv("XANES_MP_VISITOR_ENDPOINTS", "listed")
+    before = len(server.headers)
+    start_build(page, server, KEY)
+    assert len(server.headers) == before, "the listener was contacted"
+    assert not page.exception and "builds only from" in page.error[0].value
+    assert not (cache / "datasets" / "mp-test").exists()
+    monkeypatch.setenv("XANES_MP_KEY_ENDPOINTS", server.endpoint)
+    start_build(page, server, KEY)
+    assert_clean(page)
+    assert "Saved 3 materials" in page.success[0].value and server.received(KEY, since=before)
+
+
 def test_oversized_catalogue_is_one_error_and_nothing_is_written(page: AppTest, cache: Path,
                                                                  tmp_path_factory, monkeypatch) -> None:
     assert page.file_uploader(key="mp_labels_file").proto.max_upload_size_mb == CATALOGUE_MB

@@ -15,6 +15,7 @@ from xanes_core.errors import SourceError
 from xanes_core.sources.api_key import (
     KEY_ENDPOINTS_ENV,
     OFFICIAL_ENDPOINT,
+    VISITOR_ENDPOINTS_ENV,
     normalize_endpoint,
     resolve_access,
     server_key_endpoints,
@@ -69,6 +70,20 @@ def test_server_key_is_refused_for_any_other_endpoint(server_key, endpoint) -> N
 def test_a_typed_key_goes_where_its_owner_points_it(server_key) -> None:
     access = resolve_access(f" {VISITOR_KEY} ", "http://127.0.0.1:8000")
     assert (access.key, access.endpoint, access.server_key) == (VISITOR_KEY, "http://127.0.0.1:8000/", False)
+
+
+def test_a_public_server_limits_visitors_not_scripts(server_key, monkeypatch) -> None:
+    monkeypatch.setenv(VISITOR_ENDPOINTS_ENV, "listed")
+    with pytest.raises(SourceError, match="builds only from") as info:
+        resolve_access(VISITOR_KEY, "http://127.0.0.1:8000", visitor=True)
+    assert VISITOR_KEY not in str(info.value)
+    assert resolve_access(VISITOR_KEY, None, visitor=True).endpoint == OFFICIAL_ENDPOINT
+    assert resolve_access(VISITOR_KEY, "http://127.0.0.1:8000").key == VISITOR_KEY  # a script of the operator's
+    monkeypatch.setenv(KEY_ENDPOINTS_ENV, "http://127.0.0.1:8000")
+    assert resolve_access(VISITOR_KEY, "http://127.0.0.1:8000", visitor=True).key == VISITOR_KEY
+    monkeypatch.setenv(VISITOR_ENDPOINTS_ENV, "some")
+    with pytest.raises(SourceError, match="must be 'any' or 'listed'"):
+        resolve_access(VISITOR_KEY, "http://127.0.0.1:8000", visitor=True)
 
 
 def test_operator_listed_endpoints_get_the_server_key(server_key, monkeypatch) -> None:

@@ -11,6 +11,11 @@ build at a host of their own and receive that key in the ``x-api-key`` header. S
   (:data:`OFFICIAL_ENDPOINT`) or to endpoints the operator lists in
   ``XANES_MP_KEY_ENDPOINTS`` (comma- or space-separated URLs, e.g. a mirror inside the site).
 
+A visitor's own key is theirs, but the server still makes the requests: on a public server the
+operator sets ``XANES_MP_VISITOR_ENDPOINTS=listed`` so that the dashboard's builds go only to the
+official and listed endpoints, whoever's key they carry (the default, ``any``, suits a server
+for one group). Scripts and the CLI, run by whoever runs the server, are not limited by it.
+
 Endpoints are compared by scheme, host, port and path after parsing, never as text prefixes,
 so ``https://api.materialsproject.org@evil.example/`` or ``http://`` (plain text) do not pass
 for the official endpoint. The CLI and the page share this rule through
@@ -29,6 +34,7 @@ from xanes_core.errors import SourceError
 OFFICIAL_ENDPOINT = "https://api.materialsproject.org/"
 KEY_ENV = "MP_API_KEY"
 KEY_ENDPOINTS_ENV = "XANES_MP_KEY_ENDPOINTS"
+VISITOR_ENDPOINTS_ENV = "XANES_MP_VISITOR_ENDPOINTS"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _SEPARATORS = re.compile(r"[,\s]+")
 
@@ -45,14 +51,21 @@ class Access:
         return f"Access(endpoint={self.endpoint!r}, server_key={self.server_key})"
 
 
-def resolve_access(api_key: str | None, endpoint: str | None) -> Access:
+def resolve_access(api_key: str | None, endpoint: str | None, visitor: bool = False) -> Access:
     """The key and endpoint a build may use; :class:`SourceError` when there is none.
 
     ``endpoint`` blank means the official one. A blank ``api_key`` means the server's
     ``MP_API_KEY``, which is refused for an endpoint that is neither official nor listed in
-    ``XANES_MP_KEY_ENDPOINTS`` (the message never contains any key).
+    ``XANES_MP_KEY_ENDPOINTS`` (the message never contains any key). ``visitor``: the build was
+    asked for by a dashboard visitor, refused for such an endpoint whatever the key when the
+    operator allows visitors only the listed ones (:func:`visitors_choose_endpoints`).
     """
     target = normalize_endpoint(endpoint) if (endpoint or "").strip() else OFFICIAL_ENDPOINT
+    if visitor and not visitors_choose_endpoints() and not may_receive_server_key(target):
+        raise SourceError(
+            f"This server builds only from {OFFICIAL_ENDPOINT} and the endpoints its operator lists in "
+            f"{KEY_ENDPOINTS_ENV}; {target} is not one of them."
+        )
     given = (api_key or "").strip()
     if given:
         return Access(given, target, server_key=False)
@@ -69,6 +82,15 @@ def resolve_access(api_key: str | None, endpoint: str | None) -> Access:
             f"use {target}."
         )
     return Access(server, target, server_key=True)
+
+
+def visitors_choose_endpoints() -> bool:
+    """Whether dashboard visitors may point a build at any endpoint with their own key
+    (``XANES_MP_VISITOR_ENDPOINTS``: ``any``, the default, or ``listed``)."""
+    value = os.environ.get(VISITOR_ENDPOINTS_ENV, "any").strip().lower() or "any"
+    if value not in ("any", "listed"):
+        raise SourceError(f"{VISITOR_ENDPOINTS_ENV} must be 'any' or 'listed' ('{value[:40]}' given).")
+    return value == "any"
 
 
 def may_receive_server_key(endpoint: str) -> bool:

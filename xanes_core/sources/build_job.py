@@ -90,16 +90,17 @@ class BuildJob:
             return self._status
 
     def start(self, labels: pd.DataFrame, *, api_key: str | None, endpoint: str | None = None,
-              out: str | Path | None = None, **options: Any) -> None:
+              out: str | Path | None = None, visitor: bool = False, **options: Any) -> None:
         """Start a build in the background; returns at once.
 
         Raises :class:`SourceError` straight away when no key may be used for ``endpoint``
         (the server's ``MP_API_KEY`` goes only to the official or operator-listed endpoints,
-        :func:`~xanes_core.sources.api_key.resolve_access`) or a build is already running in
-        this process; problems found later (a refused key, an unreachable server) end the
-        build as ``failed`` with the message in :attr:`BuildStatus.error`.
+        :func:`~xanes_core.sources.api_key.resolve_access`; ``visitor``: asked for from the
+        dashboard) or a build is already running in this process; problems found later (a refused
+        key, an unreachable server) end the build as ``failed`` with the message in
+        :attr:`BuildStatus.error`.
         """
-        access = resolve_access(api_key, endpoint)
+        access = resolve_access(api_key, endpoint, visitor)
         if not _one_build.acquire(blocking=False):
             raise SourceError("A Materials Project build is already running; stop it or wait for it to finish.")
         self._cancel = threading.Event()
