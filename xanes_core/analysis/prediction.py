@@ -270,11 +270,10 @@ class Predictor:
         prepared = self.prepare(material, align)
         entries = prepared.check.spectra
         messages = list(prepared.warnings)
-        probabilities, embedding, by_group = self._score(entries, prepared.space_group)
+        probabilities, embedding, by_group, (interval, uncertainty) = self._score(entries, prepared.space_group)
         p, threshold = float(probabilities[0]), self.threshold
         symmetry = (symmetry_contribution(p, by_group, self.space_group_prior, prepared.space_group)
                     if by_group is not None else None)
-        interval, uncertainty = self._spread(entries, prepared.space_group)
         messages.extend(interval_warnings(interval, threshold, len(getattr(self.run.classifier, "members_", ()))))
         elements = tuple(e.element for e in entries)
         parts = contributions(elements, probabilities, self.class_means is not None)
@@ -329,23 +328,12 @@ class Predictor:
         return material_attribution(self.run.classifier, list(prediction.spectra.values()), space_group,
                                     self.class_means)
 
-    def _spread(self, entries: Sequence[ElementSpectrum],
-                space_group: int | None) -> tuple[tuple[float, float] | None, float | None]:
-        """An ensemble's member range and spread of p(topological) for the material (None, None
-        for a single CNN, or an ensemble of one)."""
-        classifier = self.run.classifier
-        if len(getattr(classifier, "members_", ())) < 2:
-            return None, None
-        X = pack_rows(np.stack([e.mu for e in entries]), np.array([channel_index(e.element) for e in entries]),
-                      np.zeros(len(entries), dtype=np.int64), 1, None if space_group is None else [space_group])
-        output = classifier.predict_distribution(X)
-        return (float(output.low[0, 1]), float(output.high[0, 1])), float(output.spread[0, 1])
-
-    def _score(self, entries: Sequence[ElementSpectrum],
-               space_group: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _score(self, entries: Sequence[ElementSpectrum], space_group: int | None) -> tuple[
+            np.ndarray, np.ndarray, np.ndarray | None, tuple[tuple[float, float] | None, float | None]]:
         """In one batch: probabilities of the material and of its variants
-        (:func:`~xanes_core.analysis.contributions.variants`), the material's embedding, and (symmetry
-        runs with a space-group prior) p of the material's spectra with each space group of the prior."""
+        (:func:`~xanes_core.analysis.contributions.variants`), the material's embedding, (symmetry
+        runs with a space-group prior) p of the material's spectra with each space group of the
+        prior, and (an ensemble of two or more CNNs) the material's member range and spread."""
         neutral = self.class_means.neutral() if self.class_means is not None else None
         X = variants(np.stack([e.mu for e in entries]), [e.element for e in entries], space_group, neutral)
         own = len(X)
@@ -354,8 +342,15 @@ class Predictor:
             by_group = np.repeat(X[:1], prior.groups.size, axis=0)
             by_group[:, 0] = prior.groups  # column 0 of packed X is the space group
             X = np.concatenate([X, by_group])
-        probabilities, embedding = self.run.classifier.predict_with_embedding(X)
-        return probabilities[:own], embedding[0], (probabilities[own:] if prior is not None else None)
+        classifier = self.run.classifier
+        if len(getattr(classifier, "members_", ())) < 2:
+            probabilities, embedding = classifier.predict_with_embedding(X)
+            spread = (None, None)
+        else:
+            output, embedding = classifier.distribution_with_embedding(X)
+            probabilities = output.probability[:, 1]
+            spread = ((float(output.low[0, 1]), float(output.high[0, 1])), float(output.spread[0, 1]))
+        return probabilities[:own], embedding[0], (probabilities[own:] if prior is not None else None), spread
 
 
 def interval_warnings(interval: tuple[float, float] | None, threshold: float, members: int) -> list[str]:
