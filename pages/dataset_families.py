@@ -19,8 +19,8 @@ from xanes_core.data.dataset import LABEL_NAMES, XanesDataset
 from xanes_core.data.elements import CHANNELS
 from xanes_core.data.families import family_members, family_table
 from xanes_core.learn import runs
-from xanes_core.learn.results import RunResults, load_results
 from xanes_core.learn.operating_point import saved_threshold
+from xanes_core.learn.results import RunResults, load_results
 from xanes_core.learn.run_settings import settings_stamp
 from xanes_core.paths import datasets_root
 from xanes_core.viz import dataset as dataset_figures
