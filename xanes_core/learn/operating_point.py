@@ -26,7 +26,6 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from xanes_core.data.elements import CHANNELS, N_CHANNELS
 from xanes_core.errors import RunError
-from xanes_core.learn.run_settings import PAPER
 from xanes_core.learn.evaluation import (
     CLASSES,
     THRESHOLD,
@@ -34,6 +33,7 @@ from xanes_core.learn.evaluation import (
     fit_boundary,
     per_element_metrics,
 )
+from xanes_core.learn.run_settings import PAPER
 
 RULES = {PAPER: "the paper's balanced cut (0.5; for a calibrated ensemble, the training share of topological materials)",
          "balanced_accuracy": "best balanced accuracy on validation",
