@@ -6,7 +6,11 @@ batches: the validation pass and the epoch-end scoring come after them (so the e
 falls well short). Here:
 
 - a **batch time** is the mean of the latest measured batch durations, never counting the
-  run's first batch (graph tracing);
+  run's first batch (graph tracing) nor any epoch's first batch, which also waits for Keras to
+  start the epoch's data pipeline (0.03 s in one process, but often 2-4 s, some 200 batches'
+  worth, for ensemble members training side by side on single-threaded workers);
+- an **epoch's start** is the duration of its first batch, from the second epoch on (the mean
+  of the last three; a plain batch time until one has been measured);
 - an **epoch's overhead** is the time from its last training batch to its end (validation pass,
   validation scoring, callbacks). The first epoch's validation pass also traces the test
   function once; that one-off excess is removed by comparing the pass with the epoch-end
@@ -15,8 +19,8 @@ falls well short). Here:
   batch time +/-25 % (it settles during the first epoch), from no overhead up to a validation
   pass costing as much per batch as training plus one more tracing as long as the first
   batch's;
-- after that it is one number: remaining batches x batch time + remaining epoch ends x the
-  mean overhead of the last three epochs.
+- after that it is one number: remaining batches x batch time + remaining epoch starts x the
+  epoch start + remaining epoch ends x the mean overhead of the last three epochs.
 
 Early stopping may end a run sooner than any estimate for the planned epochs.
 """
@@ -48,6 +52,7 @@ class EtaEstimator:
         self.batches = 0
         self._durations: deque[float] = deque(maxlen=WINDOW)
         self._overheads: deque[float] = deque(maxlen=3)
+        self._starts: deque[float] = deque(maxlen=3)
         self._epoch, self._batch = 1, 0
         self._last_batch_end: float | None = None
         self._tracing = 0.0
@@ -60,10 +65,13 @@ class EtaEstimator:
     def batch_done(self, now: float, batch: int) -> None:
         """``batch``: 1-based number of the batch just finished in the current epoch."""
         if self._last_batch_end is not None:
-            if batch > 1 or self._epoch > 1:
-                self._durations.append(now - self._last_batch_end)
+            duration = now - self._last_batch_end
+            if batch > 1:
+                self._durations.append(duration)
+            elif self._epoch > 1:
+                self._starts.append(duration)
             else:
-                self._tracing = now - self._last_batch_end  # the run's first batch
+                self._tracing = duration  # the run's first batch
         self._batch, self._last_batch_end = batch, now
 
     def validation_started(self, now: float) -> None:
@@ -87,11 +95,24 @@ class EtaEstimator:
         if not self._durations:
             return None
         batch_time = sum(self._durations) / len(self._durations)
-        remaining_batches = (self.batches - self._batch) + (self.epochs - self._epoch) * self.batches
-        remaining_ends = self.epochs - self._epoch + 1
-        base = remaining_batches * batch_time
+        epoch_start = sum(self._starts) / len(self._starts) if self._starts else batch_time
+        later_epochs = self.epochs - self._epoch
+        remaining_batches = (self.batches - self._batch) + later_epochs * (self.batches - 1)
+        remaining_ends = later_epochs + 1
+        base = remaining_batches * batch_time + later_epochs * epoch_start
         if self._overheads:
             seconds = base + remaining_ends * (sum(self._overheads) / len(self._overheads))
             return Estimate(seconds, seconds, seconds)
         high = base * (1 + SPREAD) + remaining_ends * self.validation_batches * batch_time + self._tracing
         return Estimate(base * (1 - SPREAD), high, None)
+
+
+def pool_time_left(running_left: list[float], queued: int, per_member: float, places: int) -> float:
+    """Seconds until an ensemble's last CNN ends: those training now end after ``running_left``;
+    each of ``queued`` more, ``per_member`` seconds long, starts on the first of ``places``
+    side-by-side places to come free (one place: members one after another)."""
+    free = sorted([*running_left, *[0.0] * max(places - len(running_left), 0)])
+    for _ in range(queued):
+        free[0] += per_member
+        free.sort()
+    return max(free, default=0.0)
