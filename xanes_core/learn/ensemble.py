@@ -3,11 +3,12 @@ classifier.
 
 :class:`EnsembleClassifier` holds ``n_members`` copies of one :class:`CNNClassifier` that
 differ only in their seed (``seed``, ``seed + 1``, ...): other initial weights, dropout masks
-and batch orders. Members are trained one after another on the same training split, each with
-all the cores or GPUs the CNN itself uses (TensorFlow spreads one member over every CPU core,
-and over several GPUs with a MirroredStrategy), so running members side by side would only
-make them compete for the same devices. Then the members' probabilities on the validation
-split fit a :class:`~xanes_core.learn.calibration.TemperatureScaling` (never the test split).
+and batch orders. All train on the same training split. Where TensorFlow sees a GPU they train
+one after another on it (several GPUs: a MirroredStrategy each); on the CPU they train side by
+side, one worker process per usable core (``n_jobs``, :mod:`xanes_core.learn.member_pool`):
+one small CNN keeps one core busy, not several. Then the members' probabilities on the
+validation split fit a :class:`~xanes_core.learn.calibration.TemperatureScaling` (never the
+test split).
 
 For each material:
 
@@ -32,9 +33,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
-import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import train_test_split
@@ -42,8 +42,19 @@ from sklearn.model_selection import train_test_split
 from xanes_core import atomic
 from xanes_core.errors import RunError, XanesError
 from xanes_core.learn.calibration import CALIBRATIONS, TemperatureScaling, as_matrix
-from xanes_core.learn.classifiers import STANDARDIZER_FILE, CNNClassifier, check_labels
+from xanes_core.learn.classifiers import (
+    STANDARDIZER_FILE,
+    CNNClassifier,
+    check_labels,
+    select_device,
+)
 from xanes_core.learn.config import MAX_MEMBERS
+from xanes_core.learn.features import width_of
+from xanes_core.learn.member_pool import (
+    MemberCallbacks,
+    train_side_by_side,
+    usable_cores,
+)
 
 ENSEMBLE_FILE, MEMBERS = "ensemble.json", "members"
 
@@ -63,35 +74,52 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
     """``n_members`` CNNs (``estimator`` with seeds ``estimator.seed + i``), calibrated on
     validation (``calibration``: "temperature" or None); see the module docstring.
 
+    ``n_jobs``: members trained at once, each in its own CPU process; -1 (the default): one per
+    usable core without a GPU, one after another on the GPU with one; 1: one after another in
+    this process.
+
     Fitted attributes: ``members_``, ``calibration_`` (or None), ``class_prior_`` (training
     frequencies), ``classes_``, ``standardizer_``, ``history_`` (one list per member).
     """
 
     def __init__(self, estimator: CNNClassifier | None = None, n_members: int = 5,
-                 calibration: str | None = "temperature") -> None:
+                 calibration: str | None = "temperature", n_jobs: int = -1) -> None:
         self.estimator = estimator
         self.n_members = n_members
         self.calibration = calibration
+        self.n_jobs = n_jobs
 
     def _check_settings(self) -> None:
         if not 1 <= int(self.n_members) <= MAX_MEMBERS:
             raise XanesError(f"An ensemble has 1 to {MAX_MEMBERS} members ({self.n_members} given).")
         if self.calibration not in CALIBRATIONS:
             raise XanesError(f"Unknown calibration '{self.calibration}'; use 'temperature' or none.")
+        if not (int(self.n_jobs) == -1 or int(self.n_jobs) >= 1):
+            raise XanesError(f"n_jobs is -1 (every core) or at least 1 ({self.n_jobs} given).")
 
     def _member(self, index: int) -> CNNClassifier:
         base = self.estimator if self.estimator is not None else CNNClassifier()
         return clone(base).set_params(seed=base.seed + index)
 
+    def side_by_side(self) -> int:
+        """How many members train at once here (1: one after another in this process)."""
+        if int(self.n_jobs) != -1:
+            return min(int(self.n_jobs), int(self.n_members))
+        if select_device()[1] != "CPU":
+            return 1
+        return min(usable_cores(), int(self.n_members))
+
     # ---------------------------------------------------------------- fitting
     def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None, *,
             validation: tuple[np.ndarray, np.ndarray] | None = None,
-            callbacks: Sequence[keras.callbacks.Callback] = (),
-            member_started: Callable[[int], None] | None = None) -> "EnsembleClassifier":
-        """Train the members one after another, then calibrate on ``validation`` (default: a
-        stratified share of ``X`` held out, as a single CNN does). ``member_started(i)`` is
-        called before member ``i`` (0-based); an exception from it stops the fit."""
+            member_callbacks: MemberCallbacks | None = None) -> "EnsembleClassifier":
+        """Train the members (:meth:`side_by_side` at once), then calibrate on ``validation``
+        (default: a stratified share of ``X`` held out, as a single CNN does).
+        ``member_callbacks(i)``, called as member ``i`` (0-based) starts, returns the Keras
+        callbacks that follow its training (also from a worker process); an exception from it
+        stops the fit."""
         self._check_settings()
+        width_of(X)
         y = check_labels(y)
         if validation is None:
             base = self._member(0)
@@ -100,12 +128,14 @@ class EnsembleClassifier(ClassifierMixin, BaseEstimator):
                 test_size=base.validation_fraction, stratify=y, random_state=base.seed)
             sample_weight = weights[0] if weights else None
             validation = (X_val, y_val)
-        self.members_ = []
-        for index in range(int(self.n_members)):
-            if member_started is not None:
-                member_started(index)
-            member = self._member(index)
-            self.members_.append(member.fit(X, y, sample_weight, validation=validation, callbacks=callbacks))
+        members = [self._member(index) for index in range(int(self.n_members))]
+        places = self.side_by_side()
+        if places > 1:
+            self.members_ = train_side_by_side(members, X, y, sample_weight, validation, member_callbacks, places)
+        else:
+            self.members_ = [member.fit(X, y, sample_weight, validation=validation,
+                                        callbacks=member_callbacks(index) if member_callbacks else ())
+                             for index, member in enumerate(members)]
         self.classes_ = self.members_[0].classes_
         self.class_prior_ = np.bincount(y, minlength=self.classes_.size) / y.size
         self.calibration_ = None

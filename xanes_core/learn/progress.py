@@ -30,8 +30,10 @@ class TrainingSnapshot:
     eta_low_s: float | None = None  # the range shown until then
     eta_high_s: float | None = None
     history: tuple[dict[str, Any], ...] = ()
-    member: int = 0  # an ensemble's CNN in training (1-based; 0: not an ensemble)
+    member: int = 0  # the ensemble's CNN whose epoch and batch are shown (1-based; 0: not an ensemble)
     members: int = 0
+    side_by_side: int = 0  # an ensemble's CNNs training at this moment
+    member_done: tuple[float, ...] = ()  # share of each CNN's planned batches done, 0-1
 
     @property
     def finished(self) -> bool:
@@ -39,12 +41,16 @@ class TrainingSnapshot:
 
     @property
     def fraction_done(self) -> float:
-        """Share of the planned batches done, 0-1, over every member of an ensemble (early
-        stopping may end a run sooner)."""
-        if not (self.epochs and self.batches):
-            return 0.0
-        member = min(max((self.epoch - 1 + self.batch / self.batches) / self.epochs, 0.0), 1.0)
-        return (max(self.member - 1, 0) + member) / max(self.members, 1)
+        """Share of the planned batches done, 0-1, over every CNN of the run (early stopping
+        may end a run sooner)."""
+        return sum(self.member_done) / len(self.member_done) if self.member_done else 0.0
+
+
+def member_fraction(epoch: int, epochs: int, batch: int, batches: int) -> float:
+    """Share of one CNN's planned batches done after ``batch`` of ``batches`` in ``epoch`` (1-based)."""
+    if not (epochs and batches):
+        return 0.0
+    return min(max((epoch - 1 + batch / batches) / epochs, 0.0), 1.0)
 
 
 class TrainingState:

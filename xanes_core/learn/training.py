@@ -31,50 +31,112 @@ from xanes_core.errors import XanesError
 from xanes_core.learn import runs, turns
 from xanes_core.learn.binding import check_stored, record_dataset
 from xanes_core.learn.config import CNN_TYPES, TrainingConfig
-from xanes_core.learn.eta import EtaEstimator
+from xanes_core.learn.eta import EtaEstimator, pool_time_left
 from xanes_core.learn.evaluation import Evaluation, evaluate_run
 from xanes_core.learn.features import pack
-from xanes_core.learn.progress import TrainingSnapshot, TrainingState
+from xanes_core.learn.progress import TrainingSnapshot, TrainingState, member_fraction
+
+
+class _RunProgress:
+    """A run's progress over its CNN(s): the live state, the time left, the history in the run
+    folder. Each CNN reports through its own :class:`_Progress`; an ensemble's CNNs may train
+    several at once (``places`` side by side), one after another, or both."""
+
+    def __init__(self, trainer: "Trainer", validation_batches: int, members: int, places: int) -> None:
+        self.trainer, self.validation_batches = trainer, validation_batches
+        self.members, self.places = members, places
+        self.history: list[dict[str, Any]] = []
+        self.started = time.monotonic()
+        self.running: dict[int, _Progress] = {}
+        self.durations: list[float] = []
+        self.begun = 0
+        self.done = [0.0] * members
+        trainer.state.update(member_done=tuple(self.done))
+
+    def member_callbacks(self, index: int) -> list["_Progress"]:
+        """The callbacks of CNN ``index`` (0-based), as it starts: a cancel stops here."""
+        if self.trainer.cancel_requested:
+            raise Cancelled()
+        progress = _Progress(self, index)
+        self.running[index] = progress
+        self.begun += 1
+        self._say_who()
+        return [progress]
+
+    def shown(self, index: int) -> bool:
+        """Whether CNN ``index`` is the one whose epoch and batch the state shows (the first running)."""
+        return index == min(self.running, default=index)
+
+    def _say_who(self) -> None:
+        if self.trainer.config.ensemble is None or not self.running:
+            return
+        numbers = sorted(index + 1 for index in self.running)
+        device = self.trainer.state.snapshot().device
+        if len(numbers) == 1:
+            message = f"training CNN {numbers[0]} of {self.members} on {device}"
+        else:
+            message = (f"training CNNs {', '.join(map(str, numbers))} of {self.members} side by side "
+                       f"({self.places} processes on the {device})")
+        self.trainer.state.update(member=numbers[0], members=self.members, side_by_side=len(numbers), message=message)
+
+    def batch_done(self, progress: "_Progress", fraction: float) -> None:
+        self.done[progress.index] = fraction
+        self._report()
+
+    def _report(self) -> None:
+        now = time.monotonic()
+        low, high, seconds = self._time_left(now)
+        self.trainer.state.update(elapsed_s=now - self.started, member_done=tuple(self.done),
+                                  eta_s=seconds, eta_low_s=low, eta_high_s=high)
+
+    def _time_left(self, now: float) -> tuple[float | None, float | None, float | None]:
+        """(low, high, measured) seconds until the last CNN ends: those running from their own
+        estimates, those not begun at the mean time of the CNNs done (or, before one is done,
+        of the running ones' projected times), as side-by-side places come free."""
+        if not self.running and self.begun == self.members:
+            return 0.0, 0.0, 0.0  # every CNN trained: evaluation is all that is left
+        estimates = [progress.eta.estimate() for progress in self.running.values()]
+        if not estimates or None in estimates:
+            return None, None, None
+        values = []
+        for part in ("low", "high", "seconds"):
+            left = [getattr(estimate, part) for estimate in estimates]
+            if None in left:
+                values.append(None)
+                continue
+            projected = [now - progress.began + seconds for progress, seconds in zip(self.running.values(), left)]
+            per_member = sum(self.durations or projected) / len(self.durations or projected)
+            values.append(pool_time_left(left, self.members - self.begun, per_member, self.places))
+        return values[0], values[1], values[2]
+
+    def epoch_done(self, progress: "_Progress", entry: dict[str, Any]) -> None:
+        """One CNN's epoch into the history (kept in order of CNN, then epoch) and the state."""
+        self.history.append(entry)
+        self.history.sort(key=lambda item: item.get("member", 0))
+        runs.write_history(self.trainer.run_dir, self.history)
+        changes = {"val_loss": entry.get("val_loss"), "val_accuracy": entry.get("val_accuracy"),
+                   "val_balanced_accuracy": entry.get("val_balanced_accuracy")}
+        self.trainer.state.update(**(changes if self.shown(progress.index) else {}), history=tuple(self.history))
+
+    def member_ended(self, progress: "_Progress") -> None:
+        self.durations.append(time.monotonic() - progress.began)
+        self.done[progress.index] = 1.0
+        self.running.pop(progress.index, None)
+        self._report()  # the ended CNN's estimate no longer counts
+        self._say_who()
 
 
 class _Progress(keras.callbacks.Callback):
-    """Feeds the state, the time-left estimate and the run folder; stops within one batch when
-    cancelled. For an ensemble, the same callback follows every member: history entries carry
-    the member's number and the time left counts the members still to train."""
+    """One CNN's training events (replayed from a worker process when an ensemble trains side by
+    side): its time-left estimate, its epochs in the history; stops within one batch when
+    cancelled."""
 
-    def __init__(self, trainer: "Trainer", validation_batches: int = 0) -> None:
+    def __init__(self, run: _RunProgress, index: int) -> None:
         super().__init__()
-        self.trainer = trainer
-        self.history: list[dict[str, Any]] = []
-        self.started = time.monotonic()
-        self.epoch_started = self.started
-        self.validation_batches = validation_batches
-        self.eta = EtaEstimator(trainer.config.epochs, validation_batches)
-        self.member, self.member_began = 0, self.started
-        self.member_seconds: list[float] = []
-
-    def member_started(self, index: int) -> None:
-        """Before ensemble member ``index`` (0-based): a cancel stops here, the estimate restarts."""
-        if self.trainer.cancel_requested:
-            raise Cancelled()
-        now = time.monotonic()
-        if index:
-            self.member_seconds.append(now - self.member_began)
-        self.member, self.member_began = index, now
-        self.eta = EtaEstimator(self.trainer.config.epochs, self.validation_batches)
-        members = self.trainer.config.ensemble
-        self.trainer.state.update(member=index + 1, members=members,
-                                  message=f"training CNN {index + 1} of {members} on {self.trainer.state.snapshot().device}")
-
-    def _left(self, member_left: float | None) -> float | None:
-        """Seconds left in the run: this member's, plus the members after it at the mean
-        duration of those done (or this one's projected duration)."""
-        members = self.trainer.config.ensemble or 1
-        if member_left is None or self.member + 1 >= members:
-            return member_left
-        per_member = (sum(self.member_seconds) / len(self.member_seconds) if self.member_seconds
-                      else time.monotonic() - self.member_began + member_left)
-        return member_left + (members - self.member - 1) * per_member
+        self.run, self.index, self.trainer = run, index, run.trainer
+        self.began = self.epoch_started = time.monotonic()
+        self.eta = EtaEstimator(self.trainer.config.epochs, run.validation_batches)
+        self.epoch, self.steps = 1, 0
 
     def _check_cancel(self) -> None:
         if self.trainer.cancel_requested:
@@ -82,18 +144,18 @@ class _Progress(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.epoch_started = time.monotonic()
-        steps = int(self.params.get("steps") or 0)
-        self.eta.epoch_started(self.epoch_started, epoch + 1, steps)
-        self.trainer.state.update(epoch=epoch + 1, batch=0, batches=steps)
+        self.epoch, self.steps = epoch + 1, int(self.params.get("steps") or 0)
+        self.eta.epoch_started(self.epoch_started, self.epoch, self.steps)
+        if self.run.shown(self.index):
+            self.trainer.state.update(epoch=self.epoch, batch=0, batches=self.steps)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        logs, now = logs or {}, time.monotonic()
-        self.eta.batch_done(now, batch + 1)
-        estimate = self.eta.estimate()
-        self.trainer.state.update(batch=batch + 1, loss=_num(logs.get("loss")), accuracy=_num(logs.get("accuracy")),
-                                  elapsed_s=now - self.started, eta_s=self._left(estimate and estimate.seconds),
-                                  eta_low_s=self._left(estimate and estimate.low),
-                                  eta_high_s=self._left(estimate and estimate.high))
+        logs = logs or {}
+        self.eta.batch_done(time.monotonic(), batch + 1)
+        if self.run.shown(self.index):
+            self.trainer.state.update(epoch=self.epoch, batch=batch + 1, batches=self.steps,
+                                      loss=_num(logs.get("loss")), accuracy=_num(logs.get("accuracy")))
+        self.run.batch_done(self, member_fraction(self.epoch, self.trainer.config.epochs, batch + 1, self.steps))
         self._check_cancel()
 
     def on_test_begin(self, logs: dict | None = None) -> None:
@@ -104,15 +166,14 @@ class _Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.eta.epoch_done(time.monotonic())
-        member = {"member": self.member + 1} if self.trainer.config.ensemble else {}
-        entry = {**member, "epoch": epoch + 1, "seconds": round(time.monotonic() - self.epoch_started, 3),
-                 **{key: _num(value) for key, value in (logs or {}).items()}}
-        self.history.append(entry)
-        runs.write_history(self.trainer.run_dir, self.history)
-        self.trainer.state.update(val_loss=entry.get("val_loss"), val_accuracy=entry.get("val_accuracy"),
-                                  val_balanced_accuracy=entry.get("val_balanced_accuracy"),
-                                  history=tuple(self.history))
+        member = {"member": self.index + 1} if self.trainer.config.ensemble else {}
+        self.run.epoch_done(self, {**member, "epoch": epoch + 1,
+                                   "seconds": round(time.monotonic() - self.epoch_started, 3),
+                                   **{key: _num(value) for key, value in (logs or {}).items()}})
         self._check_cancel()
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self.run.member_ended(self)
 
 
 def _num(value: Any) -> float | None:
@@ -226,9 +287,14 @@ class Trainer:
 
             device = select_device()[1]
             self.state.update(device=device, epochs=config.epochs, message=f"training on {device}")
-            progress = _Progress(self, -(-len(validation) // config.batch_size))
-            extra = {"member_started": progress.member_started} if config.ensemble else {}
-            classifier.fit(X[train], y[train], validation=(X[validation], y[validation]), callbacks=[progress], **extra)
+            places = classifier.side_by_side() if config.ensemble else 1
+            progress = _RunProgress(self, -(-len(validation) // config.batch_size), config.ensemble or 1, places)
+            if config.ensemble:
+                classifier.fit(X[train], y[train], validation=(X[validation], y[validation]),
+                               member_callbacks=progress.member_callbacks)
+            else:
+                classifier.fit(X[train], y[train], validation=(X[validation], y[validation]),
+                               callbacks=progress.member_callbacks(0))
         else:
             self.state.update(device="CPU", message=f"fitting the {config.model} baseline")
             classifier.fit(X[train], y[train])

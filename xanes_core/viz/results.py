@@ -42,7 +42,7 @@ def history_curves(history: Sequence[Mapping[str, Any]], quantity: str, *, title
             fig.add_trace(go.Scatter(x=epochs, y=values, mode="lines+markers", name=name,
                                      line=dict(color=colour, dash="dot" if "balanced" in key else "solid")))
     members = any(entry is None for entry in history)
-    fig.update_xaxes(title="Epoch (the ensemble's CNNs one after another)" if members else "Epoch",
+    fig.update_xaxes(title="Epoch (the ensemble's CNNs drawn one after another)" if members else "Epoch",
                      dtick=1 if len(epochs) <= 20 else None)
     fig.update_yaxes(title=_HISTORY_LABELS[quantity])
     return legend_below(base_layout(fig, title or f"{quantity.capitalize()} per epoch", 400))
