@@ -79,14 +79,16 @@ class _Worker:
         lines = [line for line in self.log.read_text(errors="replace").splitlines() if line.strip()]
         return lines[-1].strip()[:300] if lines else f"exit status {self.process.poll()}"
 
-    def quit(self) -> None:
-        """Close its orders; a process still training is stopped."""
+    def close(self) -> None:
+        """No more orders: an idle worker exits; one still training is stopped."""
         try:
             self.process.stdin.close()
         except OSError:
             pass
         if self.member is not None:
             self.process.terminate()
+
+    def wait(self) -> None:
         try:
             self.process.wait(_QUIT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -118,7 +120,9 @@ def train_side_by_side(members: Sequence[Any], X: np.ndarray, y: np.ndarray, sam
             return _Schedule(members, folder, member_callbacks).run(workers, lines)
         finally:
             for worker in workers:
-                worker.quit()
+                worker.close()
+            for worker in workers:  # all exit at once (TensorFlow's teardown takes about a second)
+                worker.wait()
 
 
 class _Schedule:
