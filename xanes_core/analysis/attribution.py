@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from xanes_core.data.class_means import CLASS_MEANS_FILE, ClassMeans
+from xanes_core.data.classes import BINARY
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.data.elements import GRID_POINTS, N_CHANNELS, channel_index, energy_grid
 from xanes_core.data.preprocess import load_channel_arrays, save_channel_arrays
@@ -77,7 +78,7 @@ def check_attributable(record: "RunRecord") -> None:
                   "an SVM has no gradient with respect to the spectra here")
         raise RunError(f"Run {record.run_dir.name} is an {record.model_type} baseline: attribution over energy "
                        f"needs a CNN run (symmetry or core); {reason}.")
-    if record.config.get("task", "binary") != "binary":
+    if record.task != BINARY:
         raise RunError(f"Run {record.run_dir.name} was trained for three classes: attribution over energy explains "
                        "p(topological) of a binary run (topological vs trivial).")
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from xanes_core.data.classes import BINARY
 from xanes_core.data.dataset import XanesDataset
 from xanes_core.errors import RunError
 from xanes_core.learn.features import pack
@@ -54,7 +55,7 @@ def member_probabilities(run: "LoadedRun", dataset: XanesDataset, members: np.nd
     """p(topological) of ``members`` by the run's model (any split; the run's own dataset version only)."""
     from xanes_core.learn.runs import check_run_dataset
 
-    if run.config.get("task", "binary") != "binary":
+    if run.task != BINARY:
         raise RunError(THREE_CLASS_REFUSED.format(run=run.run_dir.name))
     check_run_dataset(run, dataset)
     members = np.asarray(members, dtype=np.int64)

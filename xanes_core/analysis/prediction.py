@@ -76,6 +76,7 @@ from xanes_core.analysis.symmetry_contribution import (
     symmetry_contribution,
 )
 from xanes_core.data.class_means import ClassMeans
+from xanes_core.data.classes import BINARY
 from xanes_core.data.dataset import CLASS_NAMES, XanesDataset
 from xanes_core.data.elements import channel_index
 from xanes_core.data.reference import REFERENCE_FILE, EnergyReference
@@ -377,7 +378,7 @@ def load_run_checked(run_dir: str | Path, cnn_types: Sequence[str]) -> "LoadedRu
     if run.model_type not in cnn_types:
         raise RunError(f"Run {run.run_dir.name} is an {run.model_type} baseline; "
                        "prediction from files needs a CNN run (symmetry or core).")
-    if run.config.get("task", "binary") != "binary":
+    if run.task != BINARY:
         raise RunError(f"Run {run.run_dir.name} was trained for three classes (trivial, topological insulator, "
                        "topological semimetal); prediction from files needs a binary run (its Results page shows "
                        "the three-class scores).")

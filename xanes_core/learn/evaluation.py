@@ -297,7 +297,7 @@ def evaluate_run(run: LoadedRun, dataset: XanesDataset | None = None,
         dataset = load_run_dataset(run)
     else:
         check_run_dataset(run, dataset)  # never scored on another version of its data
-    task = str(run.config.get("task", BINARY))
+    task = run.task
     labels = task_labels(dataset.metadata, task)
     samples = run.splits[split]
     X = pack(dataset, samples)

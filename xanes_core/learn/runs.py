@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from xanes_core import atomic
+from xanes_core.data.classes import BINARY
 from xanes_core.data.dataset import CLASS_NAMES, SPLITS, XanesDataset
 from xanes_core.data.preprocess import Standardizer
 from xanes_core.errors import RunError
@@ -233,8 +234,13 @@ def _summary(path: Path) -> RunSummary:
         status=state.get("status", "interrupted"), message=message,
         created=str(config.get("created", "")), dataset=str(config.get("dataset", "")),
         balanced_accuracy=score, dataset_state=dataset_binding(path, config).state,
-        task=str(config.get("task", "binary")),
+        task=run_task(config),
     )
+
+
+def run_task(config: dict[str, Any]) -> str:
+    """The task a run's config.json was trained for (runs saved before tasks existed: binary)."""
+    return str(config.get("task", BINARY))
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,10 @@ class RunRecord:
     @property
     def model_type(self) -> str:
         return str(self.config["model"])
+
+    @property
+    def task(self) -> str:
+        return run_task(self.config)
 
 
 @dataclass(frozen=True)
