@@ -97,10 +97,6 @@ class _Worker:
         self.reader.join(_QUIT_SECONDS)
 
 
-def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    return {key: list(value) if isinstance(value, tuple) else value for key, value in params.items()}
-
-
 def train_side_by_side(members: Sequence[Any], X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None,
                        validation: tuple[np.ndarray, np.ndarray], member_callbacks: MemberCallbacks | None,
                        places: int) -> list[Any]:
@@ -150,7 +146,7 @@ class _Schedule:
             callback.set_model(stand_in)
         self.callbacks[member], self.stand_ins[member] = callbacks, stand_in
         self._out(member).mkdir(parents=True)
-        worker.order(member, _json_params(self.members[member].get_params()), self._out(member))
+        worker.order(member, self.members[member].get_params(), self._out(member))
 
     def run(self, workers: list[_Worker], lines: queue.Queue) -> list[Any]:
         for worker in workers:

@@ -48,8 +48,7 @@ class _RunProgress:
         self.history: list[dict[str, Any]] = []
         self.started = time.monotonic()
         self.running: dict[int, _Progress] = {}
-        self.durations: list[float] = []
-        self.begun = 0
+        self.durations: list[float] = []  # of the CNNs done
         self.done = [0.0] * members
         trainer.state.update(member_done=tuple(self.done))
 
@@ -59,7 +58,6 @@ class _RunProgress:
             raise Cancelled()
         progress = _Progress(self, index)
         self.running[index] = progress
-        self.begun += 1
         self._say_who()
         return [progress]
 
@@ -93,7 +91,8 @@ class _RunProgress:
         """(low, high, measured) seconds until the last CNN ends: those running from their own
         estimates, those not begun at the mean time of the CNNs done (or, before one is done,
         of the running ones' projected times), as side-by-side places come free."""
-        if not self.running and self.begun == self.members:
+        waiting = self.members - len(self.running) - len(self.durations)
+        if not self.running and not waiting:
             return 0.0, 0.0, 0.0  # every CNN trained: evaluation is all that is left
         estimates = [progress.eta.estimate() for progress in self.running.values()]
         if not estimates or None in estimates:
@@ -106,7 +105,7 @@ class _RunProgress:
                 continue
             projected = [now - progress.began + seconds for progress, seconds in zip(self.running.values(), left)]
             per_member = sum(self.durations or projected) / len(self.durations or projected)
-            values.append(pool_time_left(left, self.members - self.begun, per_member, self.places))
+            values.append(pool_time_left(left, waiting, per_member, self.places))
         return values[0], values[1], values[2]
 
     def epoch_done(self, progress: "_Progress", entry: dict[str, Any]) -> None:
